@@ -1,0 +1,60 @@
+"""The kernel's own plugin: the HTTP channel type. Registered like any other."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from portway.declarations import ChannelHost, ChannelType
+from portway.hookspecs import hookimpl
+from portway.httproutes import HttpRoutes
+
+RESERVED = ("/admin", "/openapi.json")
+
+
+class HttpChannelSettings(BaseModel):
+    """An HTTP channel: requests to ``method path`` invoke ``service``."""
+
+    model_config = {"extra": "forbid"}
+
+    path: str = Field(description="URL path, e.g. /billing/invoice or /orders/{id}")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field("POST", description="HTTP method")
+    service: str = Field(description="Name of the service to invoke")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        if any(value == r or value.startswith(r + "/") for r in RESERVED):
+            raise ValueError(f"{value} is reserved for the admin API and console")
+        return value
+
+
+class HttpRunner:
+    def __init__(self, routes: HttpRoutes, channel: str) -> None:
+        self.routes = routes
+        self.channel = channel
+
+    def stop(self, drain_s: float) -> None:
+        # The server drains in-flight HTTP requests itself; unrouting is instant.
+        self.routes.remove(self.channel)
+
+
+def start_http(name: str, settings: HttpChannelSettings, host: ChannelHost) -> HttpRunner:
+    routes: HttpRoutes = host.http_routes  # type: ignore[attr-defined]
+    routes.add(name, settings.method, settings.path, settings.service)
+    return HttpRunner(routes, name)
+
+
+@hookimpl
+def portway_channel_types() -> list[ChannelType]:
+    return [
+        ChannelType(
+            name="http",
+            settings=HttpChannelSettings,
+            start=start_http,
+            summary="Invoke a service for HTTP requests to a path",
+        )
+    ]

@@ -1,0 +1,126 @@
+"""Typed records that plugins return from their hooks.
+
+A plugin author needs this module, :mod:`portway.hookspecs` and
+:mod:`portway.files`; everything else (storage, validation, CLI, REST,
+forms, pooling, ping) the kernel derives from these declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class Action:
+    """An extra operation on a connection, offered in the CLI and admin API.
+
+    ``run(client, arguments) -> result`` gets a pooled client and the
+    validated ``arguments`` model; its JSON-able result is shown to the user.
+    """
+
+    name: str
+    summary: str
+    arguments: type[BaseModel]
+    run: Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class ConnectionType:
+    """An outgoing connection type, such as ``sftp`` or ``ibm_mq``.
+
+    Fields:
+        name: the type's name in config, CLI (``portway conn create NAME``),
+            REST and in services (``self.out.<name>[...]``). Lowercase, ``_``.
+        settings: pydantic model of the settings; fields typed ``SecretStr``
+            are encrypted at rest and never shown back.
+        connect: ``settings -> client``; opens a new live client.
+        ping: ``client -> None``; raises when the connection does not work.
+        close: ``client -> None``; releases the client.
+        summary: one line shown in ``portway plugins`` and the console.
+        actions: extra operations (see :class:`Action`).
+        is_broken: ``exception -> bool``; ``True`` tells the pool to discard
+            a client that raised it instead of reusing it.
+    """
+
+    name: str
+    settings: type[BaseModel]
+    connect: Callable[[Any], Any]
+    ping: Callable[[Any], None]
+    close: Callable[[Any], None]
+    summary: str = ""
+    actions: tuple[Action, ...] = ()
+    is_broken: Callable[[BaseException], bool] = lambda exc: isinstance(exc, OSError)
+
+
+class Runner(Protocol):
+    """A started channel. ``stop`` returns only when in-flight work is done."""
+
+    def stop(self, drain_s: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel hands to :meth:`ChannelHost.dispatch` for one message."""
+
+    service: str
+    payload: Any
+    channel: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    cid: str | None = None
+
+
+class ChannelHost(Protocol):
+    """What the kernel gives a channel when it starts it."""
+
+    def dispatch(self, delivery: Delivery) -> Any:
+        """Invoke the service synchronously; return its response, raise its error."""
+        ...
+
+    def connection_settings(self, type_name: str, name: str) -> BaseModel:
+        """The resolved, validated settings of a configured connection."""
+        ...
+
+    def connection_type(self, type_name: str) -> ConnectionType:
+        """The declaration of an installed connection type."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChannelType:
+    """An incoming channel type, such as ``http`` or ``ibm_mq``.
+
+    Fields:
+        name: the type's name in config, CLI and REST.
+        settings: pydantic model of the channel settings; must have a
+            ``service`` field naming the service to invoke.
+        start: ``(channel_name, settings, host) -> Runner``; starts consuming.
+        summary: one line shown in ``portway plugins``.
+    """
+
+    name: str
+    settings: type[BaseModel]
+    start: Callable[[str, Any, ChannelHost], Runner]
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class AuthFactor:
+    """A second factor for the admin login, such as TOTP.
+
+    Fields:
+        name: short id (``totp``).
+        label: what the login form asks for ("6-digit code").
+        enroll: ``(username) -> Enrollment`` creates or replaces a secret.
+        verify: ``(username, secret, code) -> bool``; ``secret`` is what
+            ``enroll`` returned; must refuse replays itself.
+    """
+
+    name: str
+    label: str
+    enroll: Callable[[str], Any]
+    verify: Callable[[str, str, str], bool]

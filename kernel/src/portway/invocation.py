@@ -1,0 +1,122 @@
+"""Running one service call: fresh instance, correlation id, pooled clients.
+
+Sync ``handle`` runs on the caller's thread (the server puts it on a worker
+thread); ``async def handle`` runs on the event loop. Clients borrowed
+through ``self.out`` go back to their pools when the call ends, and are
+discarded when the call's error says they broke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import structlog
+
+from portway.connections import Connections, Lease
+from portway.errors import PortwayError
+from portway.outgoing import Outgoing
+from portway.registry import Deployed, Registry
+from portway.service import Request, Response, Service
+
+log = structlog.get_logger("portway.service")
+
+
+def new_cid() -> str:
+    """A short, unique, URL-safe correlation id."""
+    return secrets.token_hex(12)
+
+
+class ServiceFailed(PortwayError):
+    """A service raised; carries its name and the call's correlation id."""
+
+    def __init__(self, service: str, cid: str, error: BaseException) -> None:
+        self.service = service
+        self.cid = cid
+        self.error = error
+        super().__init__(f"service {service!r} failed: {type(error).__name__}: {error} (cid {cid})")
+
+
+class Invocation:
+    """The context of one call, behind ``self.invoke`` and ``self.out``."""
+
+    __slots__ = ("cid", "invoker", "lease")
+
+    def __init__(self, invoker: Invoker, cid: str) -> None:
+        self.invoker = invoker
+        self.cid = cid
+        self.lease = Lease(invoker.connections)
+
+    def invoke_nested(self, name: str, payload: Any) -> Any:
+        return self.invoker.run(name, Request(payload, channel="invoke"), cid=self.cid).payload
+
+    async def ainvoke_nested(self, name: str, payload: Any) -> Any:
+        response = await self.invoker.arun(name, Request(payload, channel="invoke"), cid=self.cid)
+        return response.payload
+
+
+class Invoker:
+    """Looks services up in the registry and runs them."""
+
+    def __init__(self, registry: Registry, connections: Connections) -> None:
+        self.registry = registry
+        self.connections = connections
+
+    def run(self, name: str, request: Request, cid: str | None = None) -> Response:
+        """Run a service from sync code (a worker or consumer thread)."""
+        deployed = self.registry.get(name)
+        if deployed.is_async:
+            return asyncio.run(self.arun(name, request, cid))
+        instance, invocation = self._prepare(deployed, request, cid)
+        try:
+            instance.handle()
+        except BaseException as exc:
+            invocation.lease.mark(exc)
+            if isinstance(exc, ServiceFailed) or not isinstance(exc, Exception):
+                raise
+            raise self._failed(deployed, invocation, exc) from exc
+        finally:
+            invocation.lease.release()
+        return instance.response
+
+    async def arun(self, name: str, request: Request, cid: str | None = None) -> Response:
+        """Run a service from async code; a sync service goes to a worker thread."""
+        deployed = self.registry.get(name)
+        if not deployed.is_async:
+            import anyio.to_thread
+
+            return await anyio.to_thread.run_sync(self.run, name, request, cid)
+        instance, invocation = self._prepare(deployed, request, cid)
+        try:
+            await instance.handle()
+        except BaseException as exc:
+            invocation.lease.mark(exc)
+            if isinstance(exc, ServiceFailed) or not isinstance(exc, Exception):
+                raise
+            raise self._failed(deployed, invocation, exc) from exc
+        finally:
+            invocation.lease.release()
+        return instance.response
+
+    def _prepare(self, deployed: Deployed, request: Request, cid: str | None) -> tuple[Service, Invocation]:
+        invocation = Invocation(self, cid or new_cid())
+        instance = deployed.cls()
+        instance.request = request
+        instance.response = Response()
+        instance.cid = invocation.cid
+        instance.logger = log.bind(cid=invocation.cid, service=deployed.name)
+        instance.out = Outgoing(invocation.lease)
+        instance._invocation = invocation
+        return instance, invocation
+
+    def _failed(self, deployed: Deployed, invocation: Invocation, exc: Exception) -> ServiceFailed:
+        log.error(
+            "service_failed",
+            service=deployed.name,
+            cid=invocation.cid,
+            source=deployed.source,
+            error=f"{type(exc).__name__}: {exc}",
+            exc_info=exc,
+        )
+        return ServiceFailed(deployed.name, invocation.cid, exc)

@@ -1,0 +1,148 @@
+"""Everything a running environment holds, without the HTTP server around it.
+
+The server, the CLI's in-process commands and ``portway.testing`` all use a
+:class:`Runtime`: plugins, config catalog, service registry, connection
+pools, channels and the invoker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+
+from portway import builtin_services
+from portway.catalog import Catalog
+from portway.connections import Connections
+from portway.declarations import ConnectionType, Delivery, Runner
+from portway.encryption import SecretBox
+from portway.environment import Environment
+from portway.hotdeploy.deployer import Deployer
+from portway.httproutes import HttpRoutes
+from portway.invocation import Invoker
+from portway.plugins import Plugins, load_plugins
+from portway.pool import describe
+from portway.registry import Deployed, Registry
+from portway.service import Request, Response
+from portway.store import Store, StoredItem
+
+log = structlog.get_logger("portway.runtime")
+
+
+class Runtime:
+    """One environment, loaded: ready to invoke services and run channels."""
+
+    def __init__(self, env: Environment, plugins: Plugins | None = None) -> None:
+        self.env = env
+        self.plugins = plugins or load_plugins(env.settings.plugins.disabled)
+        self.store = Store.open(env)
+        self.catalog = Catalog(self.store, SecretBox(env.secrets_key), self.plugins)
+        self.registry = Registry()
+        self.connections = Connections(self.catalog)
+        self.invoker = Invoker(self.registry, self.connections)
+        self.deployer = Deployer(self.registry, env.pickup_dirs)
+        self.channels = Channels(self)
+        self.http_routes = HttpRoutes()
+        self._revision = -1
+        self.registry.replace_source(
+            "builtin:portway",
+            [Deployed.of(cls, "builtin:portway", "builtin") for cls in builtin_services.SERVICES],
+        )
+
+    def boot(self) -> None:
+        """Deploy services and start channels."""
+        self.deployer.deploy_all()
+        self.refresh(force=True)
+
+    def invoke(
+        self,
+        name: str,
+        payload: Any = None,
+        *,
+        channel: str = "invoke",
+        headers: dict[str, str] | None = None,
+        cid: str | None = None,
+    ) -> Response:
+        """Invoke a service by name from sync code."""
+        return self.invoker.run(name, Request(payload, headers or {}, channel), cid=cid)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Apply config changes made since the last look; return whether any were."""
+        revision = self.store.revision()
+        if revision == self._revision and not force:
+            return False
+        self._revision = revision
+        self.connections.invalidate()
+        self.channels.sync(self.store.list("channel"))
+        return True
+
+    def close(self) -> None:
+        self.channels.stop_all(self.env.settings.server.drain_s)
+        self.connections.close()
+        self.store.close()
+
+    # ChannelHost, for channel plugins
+    def dispatch(self, delivery: Delivery) -> Response:
+        request = Request(delivery.payload, delivery.headers, delivery.channel, delivery.meta)
+        return self.invoker.run(delivery.service, request, cid=delivery.cid)
+
+    def connection_settings(self, type_name: str, name: str) -> BaseModel:
+        return self.catalog.resolve("connection", type_name, name)
+
+    def connection_type(self, type_name: str) -> ConnectionType:
+        return self.plugins.connection_type(type_name)
+
+
+class Channels:
+    """Running channels; restarted one by one when their config changes."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.running: dict[tuple[str, str], tuple[float, Runner]] = {}
+        self.failures: dict[tuple[str, str], str] = {}
+
+    def sync(self, items: list[StoredItem]) -> None:
+        wanted = {(i.type, i.name): i for i in items}
+        drain = self.runtime.env.settings.server.drain_s
+        for key, (stamp, runner) in list(self.running.items()):
+            item = wanted.get(key)
+            if item is None or item.updated_at != stamp:
+                self._stop(key, runner, drain)
+        for key, item in wanted.items():
+            if key not in self.running:
+                self._start(item)
+
+    def stop_all(self, drain_s: float) -> None:
+        for key, (_stamp, runner) in list(self.running.items()):
+            self._stop(key, runner, drain_s)
+
+    def _start(self, item: StoredItem) -> None:
+        key = (item.type, item.name)
+        started = time.perf_counter()
+        try:
+            declaration = self.runtime.plugins.channel_type(item.type)
+            settings = self.runtime.catalog.resolve_item(item)
+            runner = declaration.start(item.name, settings, self.runtime)
+        except Exception as exc:
+            self.failures[key] = describe(exc)
+            log.error("channel_start_failed", type=item.type, channel=item.name, error=describe(exc))
+            return
+        self.failures.pop(key, None)
+        self.running[key] = (item.updated_at, runner)
+        log.info(
+            "channel_started",
+            type=item.type,
+            channel=item.name,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def _stop(self, key: tuple[str, str], runner: Runner, drain_s: float) -> None:
+        del self.running[key]
+        try:
+            runner.stop(drain_s)
+        except Exception as exc:
+            log.error("channel_stop_failed", type=key[0], channel=key[1], error=describe(exc))
+        else:
+            log.info("channel_stopped", type=key[0], channel=key[1])

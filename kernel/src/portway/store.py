@@ -1,0 +1,190 @@
+"""The config store: SQLAlchemy 2 over SQLite (WAL) by default, PostgreSQL by URL.
+
+It persists items (connections and channels) as JSON with secrets already
+encrypted; validation lives in :mod:`portway.catalog`. Every change bumps a
+revision number that running servers poll to pick up changes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from portway.errors import ConfigError, ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from portway.environment import Environment
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("kind", "type", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[str] = mapped_column(Text)
+    pool: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class MetaRow(Base):
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One stored connection or channel; ``settings`` holds encrypted secrets."""
+
+    kind: str
+    type: str
+    name: str
+    settings: dict[str, Any]
+    pool: dict[str, Any]
+    updated_at: float
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Store:
+    """Items by (kind, type, name), and the revision counter."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, env: Environment) -> Store:
+        return cls.connect(env.store_url)
+
+    @classmethod
+    def connect(cls, url: str) -> Store:
+        try:
+            engine = create_engine(url, future=True)
+        except Exception as exc:
+            raise ConfigError("[store] url", f"cannot use {url!r}: {exc}") from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            Base.metadata.create_all(engine)
+        except OperationalError as exc:
+            raise ConfigError("[store] url", f"cannot open the config store: {exc.orig}") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine) as session, session.begin():
+            yield session
+
+    def revision(self) -> int:
+        with Session(self.engine) as session:
+            row = session.get(MetaRow, "revision")
+            return row.value if row else 0
+
+    def list(self, kind: str, type_name: str | None = None) -> list[StoredItem]:
+        query = select(ItemRow).where(ItemRow.kind == kind)
+        if type_name is not None:
+            query = query.where(ItemRow.type == type_name)
+        with Session(self.engine) as session:
+            rows = session.scalars(query.order_by(ItemRow.type, ItemRow.name)).all()
+            return [_item(row) for row in rows]
+
+    def get(self, kind: str, type_name: str, name: str) -> StoredItem:
+        with Session(self.engine) as session:
+            row = self._row(session, kind, type_name, name)
+            return _item(row)
+
+    def add(self, item: StoredItem) -> None:
+        try:
+            with self.session() as session:
+                session.add(
+                    ItemRow(
+                        kind=item.kind,
+                        type=item.type,
+                        name=item.name,
+                        settings=json.dumps(item.settings),
+                        pool=json.dumps(item.pool),
+                        updated_at=time.time(),
+                    )
+                )
+                self._bump(session)
+        except IntegrityError:
+            raise ConflictError(f"{item.type} {item.kind}", item.name) from None
+
+    def replace(self, item: StoredItem) -> None:
+        with self.session() as session:
+            row = self._row(session, item.kind, item.type, item.name)
+            row.settings = json.dumps(item.settings)
+            row.pool = json.dumps(item.pool)
+            row.updated_at = time.time()
+            self._bump(session)
+
+    def delete(self, kind: str, type_name: str, name: str) -> None:
+        with self.session() as session:
+            session.delete(self._row(session, kind, type_name, name))
+            self._bump(session)
+
+    def _row(self, session: Session, kind: str, type_name: str, name: str) -> ItemRow:
+        row = session.scalars(
+            select(ItemRow).where(ItemRow.kind == kind, ItemRow.type == type_name, ItemRow.name == name)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"{type_name} {kind}", name, f"see `portway {_cli_word(kind)} list`")
+        return row
+
+    def _bump(self, session: Session) -> None:
+        updated = session.execute(
+            update(MetaRow).where(MetaRow.key == "revision").values(value=MetaRow.value + 1)
+        )
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
+            session.add(MetaRow(key="revision", value=1))
+
+
+def _cli_word(kind: str) -> str:
+    return {"connection": "conn"}.get(kind, kind)
+
+
+def _item(row: ItemRow) -> StoredItem:
+    return StoredItem(
+        kind=row.kind,
+        type=row.type,
+        name=row.name,
+        settings=json.loads(row.settings),
+        pool=json.loads(row.pool or "{}"),
+        updated_at=row.updated_at,
+    )
