@@ -16,7 +16,6 @@ from types import ModuleType
 from typing import Any, Literal
 
 import pluggy
-import structlog
 
 from portway import hookspecs
 from portway.declarations import AuthFactor, ChannelType, ConnectionType
@@ -24,7 +23,6 @@ from portway.declarations import AuthFactor, ChannelType, ConnectionType
 GROUP = "portway.plugins"
 BUILTIN_PLUGINS = ("portway.builtin_plugin",)
 
-log = structlog.get_logger("portway.plugins")
 
 Status = Literal["loaded", "failed", "disabled"]
 
@@ -104,7 +102,7 @@ class Plugins:
         registered = self.manager.get_plugin(plugin)
         if registered is not None:
             self.manager.unregister(registered)
-        log.warning("plugin_failed", plugin=plugin, reason=reason)
+        _log_failure(plugin, reason)
 
 
 def load_plugins(disabled: Iterable[str] = ()) -> Plugins:
@@ -123,7 +121,7 @@ def load_plugins(disabled: Iterable[str] = ()) -> Plugins:
             module = loader()
         except Exception as exc:
             plugins.statuses[name] = PluginStatus(name, "failed", _reason("import", exc))
-            log.warning("plugin_failed", plugin=name, reason=plugins.statuses[name].reason)
+            _log_failure(name, plugins.statuses[name].reason)
             continue
         _register(plugins, name, module)
     _collect(plugins)
@@ -184,6 +182,12 @@ def _contribute(plugins: Plugins, plugin: str, what: str) -> None:
     plugins.statuses[plugin] = PluginStatus(
         status.name, status.status, status.reason, status.module, (*status.contributes, what)
     )
+
+
+def _log_failure(plugin: str, reason: str) -> None:
+    import structlog  # imported here: the CLI loads plugins and must start fast
+
+    structlog.get_logger("portway.plugins").warning("plugin_failed", plugin=plugin, reason=reason)
 
 
 def _reason(stage: str, exc: BaseException) -> str:

@@ -42,7 +42,12 @@ class Runtime:
         self.registry = Registry()
         self.connections = Connections(self.catalog)
         self.invoker = Invoker(self.registry, self.connections)
-        self.deployer = Deployer(self.registry, env.pickup_dirs)
+        self.deployer = Deployer(
+            self.registry,
+            env.pickup_dirs,
+            cache_dir=env.cache_dir,
+            import_timeout_s=env.settings.hotdeploy.import_timeout_s,
+        )
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()
         self._revision = -1
@@ -51,9 +56,11 @@ class Runtime:
             [Deployed.of(cls, "builtin:portway", "builtin") for cls in builtin_services.SERVICES],
         )
 
-    def boot(self) -> None:
-        """Deploy services and start channels."""
+    def boot(self, *, watch: bool = True) -> None:
+        """Deploy services, watch the pickup folders (unless ``watch=False``) and start channels."""
         self.deployer.deploy_all()
+        if watch:
+            self.deployer.start_watching()
         self.refresh(force=True)
 
     def invoke(
@@ -78,7 +85,20 @@ class Runtime:
         self.channels.sync(self.store.list("channel"))
         return True
 
+    def deploy_status(self) -> dict[str, Any]:
+        """Deployed services and the files that failed to deploy, as JSON-able data."""
+        from portway.views import iso, service_view
+
+        return {
+            "services": [service_view(d) for d in self.registry.all()],
+            "failures": [
+                {"path": f.path, "line": f.line, "error": f.error, "at": iso(f.at)}
+                for f in self.deployer.failures.values()
+            ],
+        }
+
     def close(self) -> None:
+        self.deployer.close()
         self.channels.stop_all(self.env.settings.server.drain_s)
         self.connections.close()
         self.store.close()

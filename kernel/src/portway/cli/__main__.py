@@ -1,0 +1,5 @@
+"""``python -m portway.cli``."""
+
+from portway.cli import main
+
+main()

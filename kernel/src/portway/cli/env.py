@@ -1,0 +1,179 @@
+"""Environment lifecycle: create, quickstart, start, stop, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from portway import environment
+from portway.cli.remote import call, pid_alive, server_pid
+from portway.errors import PortwayError
+
+EXAMPLE_SERVICE = '''\
+"""An example service: edit and save this file, the change is live at once."""
+
+from portway import Service
+
+
+class Hello(Service):
+    """Greets whoever calls it: POST {"name": "Ada"} to /hello."""
+
+    name = "example.hello"
+
+    def handle(self) -> None:
+        who = (self.request.payload or {}).get("name", "world")
+        self.logger.info("greeting", who=who)
+        self.response.payload = {"hello": who}
+'''
+
+
+@click.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.option("--port", default=environment.DEFAULT_PORT, show_default=True, help="HTTP port of the server.")
+@click.option("--dir", "dirs", multiple=True, help="Pickup folder (repeatable); default ENV/services.")
+def create(env: str, port: int, dirs: tuple[str, ...]) -> None:
+    """Create a new environment folder ENV: settings, keys, config store."""
+    made = environment.create(env, port=port, dirs=list(dirs) or None)
+    click.echo(f"Created environment {made.root}")
+    click.echo(f"  settings:  {made.toml_path}")
+    click.echo(f"  services:  {', '.join(str(d) for d in made.pickup_dirs)}")
+    click.echo(f"  API key:   {made.admin_key_path} (keep it private)")
+    click.echo(f"Start it with: portway start {env}")
+
+
+@click.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.option("--port", default=environment.DEFAULT_PORT, show_default=True, help="HTTP port of the server.")
+def quickstart(env: str, port: int) -> None:
+    """Create ENV with an example service on POST /hello, and start it."""
+    made = environment.create(env, port=port)
+    (made.pickup_dirs[0] / "hello.py").write_text(EXAMPLE_SERVICE)
+    from portway.runtime import Runtime
+
+    runtime = Runtime(made)
+    try:
+        runtime.catalog.create("channel", "http", "hello", {"path": "/hello", "service": "example.hello"})
+    finally:
+        runtime.close()
+    _start(made, wait_s=30)
+    click.echo(
+        f"\nTry:\n  curl -s -X POST {made.base_url}/hello -H 'content-type: application/json' "
+        '-d \'{"name": "Ada"}\''
+    )
+    click.echo(f"  edit {made.pickup_dirs[0] / 'hello.py'} and call it again")
+    click.echo(f"  portway stop {env}")
+
+
+@click.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.option("--fg", is_flag=True, help="Run in the foreground, logging to the terminal.")
+@click.option("--wait", "wait_s", default=30.0, show_default=True, help="Seconds to wait for readiness.")
+def start(env: str, fg: bool, wait_s: float) -> None:
+    """Start the server of ENV (in the background unless --fg)."""
+    loaded = environment.load(env)
+    running = server_pid(loaded)
+    if running is not None:
+        raise PortwayError(f"the server of {loaded.root} is already running (pid {running})")
+    if fg:
+        from portway.server.__main__ import serve
+
+        sys.exit(serve(str(loaded.root)))
+    _start(loaded, wait_s)
+
+
+def _start(env: environment.Environment, wait_s: float) -> None:
+    log_path = env.logs_dir / "server.log"
+    env.logs_dir.mkdir(exist_ok=True)
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portway.server", str(env.root)],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=env.root,
+        )
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PortwayError(f"the server exited at start (code {process.returncode}):\n{_tail(log_path)}")
+        try:
+            health = call(env, "GET", "/health", timeout=1)
+        except PortwayError:
+            time.sleep(0.05)
+            continue
+        click.echo(
+            f"Started {env.root} (pid {process.pid}) at {env.base_url}; "
+            f"{health['services']} services; log: {log_path}"
+        )
+        return
+    process.terminate()
+    raise PortwayError(f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path)}")
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@click.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds to wait for exit.")
+@click.option("--force", is_flag=True, help="Kill the server if it has not exited by the timeout.")
+def stop(env: str, timeout_s: float, force: bool) -> None:
+    """Stop the server of ENV: drain in-flight work, return when the process has exited."""
+    loaded = environment.load(env)
+    pid = server_pid(loaded)
+    if pid is None:
+        click.echo(f"The server of {loaded.root} is not running.")
+        return
+    os.kill(pid, signal.SIGTERM)
+    started = time.monotonic()
+    while pid_alive(pid):
+        if time.monotonic() - started > timeout_s:
+            if not force:
+                raise PortwayError(f"pid {pid} still running after {timeout_s:g}s; use --force to kill it")
+            os.kill(pid, signal.SIGKILL)
+            click.echo(f"Killed pid {pid}.")
+            return
+        time.sleep(0.02)
+    click.echo(f"Stopped {loaded.root} (pid {pid}) in {time.monotonic() - started:.2f}s.")
+
+
+@click.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(env: str, as_json: bool) -> None:
+    """Show whether the server of ENV runs, where, and what it serves."""
+    loaded = environment.load(env)
+    pid = server_pid(loaded)
+    report: dict[str, object] = {
+        "env": str(loaded.root),
+        "running": pid is not None,
+        "pid": pid,
+        "url": loaded.base_url,
+    }
+    if pid is not None:
+        deploy = call(loaded, "GET", "/deploy")
+        report["services"] = len(deploy["services"])
+        report["deploy_failures"] = deploy["failures"]
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    if pid is None:
+        click.echo(f"{loaded.root}: not running")
+        sys.exit(3)
+    click.echo(f"{loaded.root}: running, pid {pid}, {loaded.base_url}, {report['services']} services")
+    for failure in deploy["failures"]:
+        click.secho(
+            f"  deploy error: {failure['path']}:{failure['line'] or '?'}: {failure['error']}", fg="red"
+        )

@@ -1,0 +1,105 @@
+"""Click options derived from a pydantic settings model: one ``--field`` per field.
+
+Help text is the field's description; ``Literal`` becomes a choice, ``bool``
+a ``--x/--no-x`` flag, lists repeat the option, anything structured is JSON.
+Only options the user gave are returned, so the model's defaults apply.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any, Literal
+
+import click
+from pydantic import BaseModel, SecretStr
+from pydantic.fields import FieldInfo
+
+from portway.errors import SettingError
+
+
+def option_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def _base(annotation: Any) -> Any:
+    """Strip ``Optional`` / ``X | None`` down to X."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or isinstance(annotation, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def options_for(model: type[BaseModel], all_optional: bool = False) -> list[click.Option]:
+    """One click option per field of ``model``."""
+    options = []
+    for name, info in model.model_fields.items():
+        options.append(_option(name, info, all_optional))
+    return options
+
+
+def _option(name: str, info: FieldInfo, all_optional: bool) -> click.Option:
+    annotation = _base(info.annotation)
+    help_text = info.description or ""
+    if info.is_required() and not all_optional:
+        help_text += " [required]"
+    elif info.default is not None and not isinstance(info.default, SecretStr) and info.default != "":
+        help_text += f" [default: {info.default}]"
+    if annotation is bool:
+        flag = name.replace("_", "-")
+        return click.Option([f"--{flag}/--no-{flag}", name], default=None, help=help_text)
+    if typing.get_origin(annotation) is Literal:
+        choices = [str(c) for c in typing.get_args(annotation)]
+        return click.Option([option_name(name), name], type=click.Choice(choices), help=help_text)
+    if typing.get_origin(annotation) in (list, tuple, set):
+        return click.Option([option_name(name), name], multiple=True, help=help_text + " (repeatable)")
+    click_type: Any = {int: click.INT, float: click.FLOAT}.get(annotation, click.STRING)
+    if annotation is SecretStr:
+        help_text += " (secret; '-' reads it from a hidden prompt)"
+    return click.Option([option_name(name), name], type=click_type, help=help_text)
+
+
+def collect(model: type[BaseModel], given: dict[str, Any], label: str) -> dict[str, Any]:
+    """Settings from the options the user actually gave (None and empty repeats are skipped)."""
+    settings: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        value = given.get(name)
+        if value is None or value == ():
+            continue
+        annotation = _base(info.annotation)
+        if annotation is SecretStr and value == "-":
+            value = click.prompt(f"{name}", hide_input=True)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, str) and _is_structured(annotation):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise SettingError(label, name, f"give JSON for {option_name(name)}") from None
+        settings[name] = value
+    return settings
+
+
+def parse_pairs(model: type[BaseModel], pairs: tuple[str, ...], label: str) -> dict[str, Any]:
+    """``--setting key=value`` pairs; values of non-text fields are read as JSON when they parse."""
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise SettingError(label, pair, "write --setting as key=value")
+        info = model.model_fields.get(key)
+        textual = info is not None and _base(info.annotation) in (str, SecretStr)
+        try:
+            settings[key] = value if textual else json.loads(value)
+        except ValueError:
+            settings[key] = value
+    return settings
+
+
+def _is_structured(annotation: Any) -> bool:
+    return (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or typing.get_origin(
+        annotation
+    ) is dict

@@ -1,0 +1,78 @@
+"""Talking to a running server of an environment: pid file and admin API calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from portway.environment import Environment
+from portway.errors import PortwayError
+
+
+class ServerError(PortwayError):
+    """The admin API answered with an error."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; only its parent has not reaped it yet
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def server_pid(env: Environment) -> int | None:
+    """The pid of the environment's running server, or None."""
+    try:
+        pid = int(env.pid_path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def call(env: Environment, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
+    """Call the admin API; return the decoded JSON, raise ServerError on an error status."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        env.base_url + "/admin/api" + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {env.admin_key()}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            message = json.loads(raw).get("error", raw.decode())
+        except ValueError:
+            message = raw.decode("utf-8", "replace")
+        raise ServerError(exc.code, message) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise PortwayError(f"cannot reach the server at {env.base_url}: {exc}") from None
+    return json.loads(raw) if raw else None
+
+
+def notify_changed(env: Environment) -> None:
+    """Tell a running server to apply config changes now (it also polls each second)."""
+    if server_pid(env) is None:
+        return
+    try:
+        call(env, "POST", "/reload", {}, timeout=5)
+    except PortwayError:
+        pass  # the server's own poll picks the change up within a second

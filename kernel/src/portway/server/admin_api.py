@@ -1,0 +1,289 @@
+"""The admin REST API under ``/admin/api``: connections, channels, services, plugins.
+
+Every endpoint but ``/health`` needs the environment's API key
+(``ENV/admin.key``) as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``.
+Errors are JSON: ``{"error": ..., "field": ...}`` with 400, 401, 404, 409, 502.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from anyio import to_thread
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from portway.errors import (
+    ConfigError,
+    ConflictError,
+    ConnectionFailed,
+    NotFoundError,
+    PortwayError,
+    SettingError,
+)
+from portway.invocation import ServiceFailed
+from portway.pool import describe
+from portway.runtime import Runtime
+from portway.server import payloads
+from portway.views import connection_type_view, plugin_views, service_view
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    """Map a portway error to its HTTP status and JSON body."""
+    body: dict[str, Any] = {"error": str(exc)}
+    if isinstance(exc, SettingError):
+        body["field"] = exc.field
+        return JSONResponse(body, 400)
+    if isinstance(exc, (ConfigError, payloads.BadPayload)):
+        return JSONResponse(body, 400)
+    if isinstance(exc, NotFoundError):
+        return JSONResponse(body, 404)
+    if isinstance(exc, ConflictError):
+        return JSONResponse(body, 409)
+    if isinstance(exc, ConnectionFailed):
+        return JSONResponse(body, 502)
+    if isinstance(exc, ServiceFailed):
+        body["cid"] = exc.cid
+        return JSONResponse(body, 500)
+    return JSONResponse(body, 500)
+
+
+class AdminApi:
+    """Route handlers bound to one runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.key = runtime.env.admin_key()
+
+    def routes(self) -> list[Route]:
+        g = self._guard
+        return [
+            Route("/health", self.health, methods=["GET"]),
+            Route("/plugins", g(self.plugins), methods=["GET"]),
+            Route("/connection-types", g(self.connection_types), methods=["GET"]),
+            Route("/connections", g(self.list_connections), methods=["GET"]),
+            Route("/connections", g(self.create_connection), methods=["POST"]),
+            Route("/connections/{type}/{name}", g(self.show_connection), methods=["GET"]),
+            Route("/connections/{type}/{name}", g(self.update_connection), methods=["PATCH"]),
+            Route("/connections/{type}/{name}", g(self.delete_connection), methods=["DELETE"]),
+            Route("/connections/{type}/{name}/ping", g(self.ping_connection), methods=["POST"]),
+            Route("/connections/{type}/{name}/actions/{action}", g(self.run_action), methods=["POST"]),
+            Route("/channels", g(self.list_channels), methods=["GET"]),
+            Route("/channels", g(self.create_channel), methods=["POST"]),
+            Route("/channels/{type}/{name}", g(self.show_channel), methods=["GET"]),
+            Route("/channels/{type}/{name}", g(self.delete_channel), methods=["DELETE"]),
+            Route("/services", g(self.services), methods=["GET"]),
+            Route("/services/{name}/invoke", g(self.invoke), methods=["POST"]),
+            Route("/deploy", g(self.deploy_status), methods=["GET"]),
+            Route("/reload", g(self.reload), methods=["POST"]),
+        ]
+
+    def _guard(self, handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            given = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization", ""))
+            if not given or not hmac.compare_digest(given.encode(), self.key.encode()):
+                return JSONResponse(
+                    {"error": "missing or wrong API key; send it as 'Authorization: Bearer <ENV/admin.key>'"},
+                    401,
+                    headers={"www-authenticate": "Bearer"},
+                )
+            try:
+                return await handler(request)
+            except PortwayError as exc:
+                return error_response(exc)
+
+        return guarded
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "services": len(self.rt.registry.all())})
+
+    async def plugins(self, request: Request) -> Response:
+        return JSONResponse(await to_thread.run_sync(plugin_views, self.rt.plugins))
+
+    async def connection_types(self, request: Request) -> Response:
+        types = self.rt.plugins.connection_types.values()
+        return JSONResponse([connection_type_view(t) for t in sorted(types, key=lambda t: t.name)])
+
+    async def list_connections(self, request: Request) -> Response:
+        type_name = request.query_params.get("type")
+        items = await to_thread.run_sync(self.rt.catalog.list, "connection", type_name)
+        return JSONResponse([i.as_dict() for i in items])
+
+    async def create_connection(self, request: Request) -> Response:
+        body = await _json(request, required=("type", "name"))
+        view = await to_thread.run_sync(
+            lambda: self.rt.catalog.create(
+                "connection", body["type"], body["name"], _dict(body, "settings"), _dict(body, "pool")
+            )
+        )
+        await self._changed()
+        return JSONResponse(view.as_dict(), 201)
+
+    async def show_connection(self, request: Request) -> Response:
+        p = request.path_params
+        view = await to_thread.run_sync(self.rt.catalog.show, "connection", p["type"], p["name"])
+        return JSONResponse(view.as_dict())
+
+    async def update_connection(self, request: Request) -> Response:
+        p = request.path_params
+        body = await _json(request)
+        view = await to_thread.run_sync(
+            lambda: self.rt.catalog.update(
+                "connection", p["type"], p["name"], _dict(body, "settings"), _dict(body, "pool")
+            )
+        )
+        await self._changed()
+        return JSONResponse(view.as_dict())
+
+    async def delete_connection(self, request: Request) -> Response:
+        p = request.path_params
+        await to_thread.run_sync(self.rt.catalog.delete, "connection", p["type"], p["name"])
+        await self._changed()
+        return Response(status_code=204)
+
+    async def ping_connection(self, request: Request) -> Response:
+        p = request.path_params
+        try:
+            ms = await to_thread.run_sync(self.rt.connections.ping, p["type"], p["name"])
+        except ConnectionFailed as exc:
+            return JSONResponse({"ok": False, "reason": exc.reason})
+        return JSONResponse({"ok": True, "ms": round(ms, 2)})
+
+    async def run_action(self, request: Request) -> Response:
+        p = request.path_params
+        body = await _json(request, allow_empty=True)
+        result = await to_thread.run_sync(
+            lambda: run_connection_action(self.rt, p["type"], p["name"], p["action"], body)
+        )
+        return JSONResponse({"result": result})
+
+    async def list_channels(self, request: Request) -> Response:
+        type_name = request.query_params.get("type")
+        items = await to_thread.run_sync(self.rt.catalog.list, "channel", type_name)
+        running = self.rt.channels.running
+        failures = self.rt.channels.failures
+        return JSONResponse(
+            [
+                {
+                    **i.as_dict(),
+                    "running": (i.type, i.name) in running,
+                    "error": failures.get((i.type, i.name)),
+                }
+                for i in items
+            ]
+        )
+
+    async def create_channel(self, request: Request) -> Response:
+        body = await _json(request, required=("type", "name"))
+        view = await to_thread.run_sync(
+            lambda: self.rt.catalog.create("channel", body["type"], body["name"], _dict(body, "settings"))
+        )
+        await self._changed()
+        return JSONResponse(view.as_dict(), 201)
+
+    async def show_channel(self, request: Request) -> Response:
+        p = request.path_params
+        view = await to_thread.run_sync(self.rt.catalog.show, "channel", p["type"], p["name"])
+        return JSONResponse(view.as_dict())
+
+    async def delete_channel(self, request: Request) -> Response:
+        p = request.path_params
+        await to_thread.run_sync(self.rt.catalog.delete, "channel", p["type"], p["name"])
+        await self._changed()
+        return Response(status_code=204)
+
+    async def services(self, request: Request) -> Response:
+        return JSONResponse([service_view(d) for d in self.rt.registry.all()])
+
+    async def invoke(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        payload = payloads.parse(
+            request.headers.get("content-type", "application/json"), await request.body()
+        )
+        response = await self.rt.invoker.arun(name, _as_request(payload, request))
+        rendered = payload_for_json(response.payload)
+        return JSONResponse({"status": response.status, "payload": rendered, "headers": response.headers})
+
+    async def deploy_status(self, request: Request) -> Response:
+        return JSONResponse(self.rt.deploy_status())
+
+    async def reload(self, request: Request) -> Response:
+        changed = await to_thread.run_sync(self.rt.refresh)
+        return JSONResponse({"changed": changed})
+
+    async def _changed(self) -> None:
+        await to_thread.run_sync(self.rt.refresh)
+
+
+def run_connection_action(rt: Runtime, type_name: str, name: str, action_name: str, body: Any) -> Any:
+    """Run a declared Action on a pooled client of a connection; return its result."""
+    declaration = rt.plugins.connection_type(type_name)
+    action = next((a for a in declaration.actions if a.name == action_name), None)
+    if action is None:
+        names = ", ".join(a.name for a in declaration.actions) or "none"
+        raise NotFoundError(f"{type_name} action", action_name, f"available: {names}")
+    try:
+        arguments = action.arguments.model_validate(body or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise SettingError(f"{type_name} action {action_name!r}", field, first["msg"]) from None
+    pool = rt.connections.pool(type_name, name)
+    client = pool.borrow()
+    broken = False
+    try:
+        return payload_for_json(action.run(client, arguments))
+    except Exception as exc:
+        broken = bool(declaration.is_broken(exc))
+        if isinstance(exc, PortwayError):
+            raise
+        raise ConnectionFailed(type_name, name, describe(exc)) from exc
+    finally:
+        pool.give_back(client, broken=broken)
+
+
+def payload_for_json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return json.loads(json.dumps(value, default=str))
+
+
+def _as_request(payload: Any, request: Request) -> Any:
+    from portway.service import Request as ServiceRequest
+
+    return ServiceRequest(payload, dict(request.headers), "admin-api")
+
+
+def _bearer(header: str) -> str:
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _json(request: Request, required: tuple[str, ...] = (), allow_empty: bool = False) -> Any:
+    raw = await request.body()
+    if not raw and allow_empty:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise payloads.BadPayload(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise payloads.BadPayload("request body must be a JSON object")
+    for key in required:
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise SettingError("request", key, "required; give a non-empty string")
+    return body
+
+
+def _dict(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key) or {}
+    if not isinstance(value, dict):
+        raise SettingError("request", key, "must be a JSON object")
+    return value

@@ -1,0 +1,104 @@
+"""The server's ASGI app: admin API and console under /admin, channels everywhere else.
+
+The lifespan boots the runtime (deploys services, starts channels), runs
+two light background loops (config revision poll, idle pool reaping) and,
+on shutdown, stops channels (draining them) and closes the pools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from anyio import to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from portway.runtime import Runtime
+from portway.server import openapi
+from portway.server.admin_api import AdminApi
+from portway.server.channels import ChannelApp
+
+log = structlog.get_logger("portway.server")
+
+CONFIG_POLL_S = 1.0
+REAP_EVERY_S = 30.0
+
+
+class ServerApp:
+    """Routes each request by its path prefix; handles the lifespan itself."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.channels = ChannelApp(runtime)
+        self.admin = build_admin(runtime)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not _is_admin(scope["path"]):
+            await self.channels(scope, receive, send)
+        else:
+            await self.admin(scope, receive, send)
+
+
+def _is_admin(path: str) -> bool:
+    return path.startswith("/admin") or path == "/openapi.json"
+
+
+def build_admin(runtime: Runtime) -> Starlette:
+    api = AdminApi(runtime)
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi.document(runtime))
+
+    routes: list[Route | Mount] = [
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Mount("/admin/api", routes=api.routes()),
+    ]
+    console = _console(runtime)
+    if console is not None:
+        routes.append(Mount("/admin", app=console))
+    return Starlette(routes=routes, lifespan=lambda app: _lifespan(runtime))
+
+
+def _console(runtime: Runtime) -> Any:
+    if not runtime.env.settings.console.enabled:
+        return None
+    try:
+        from portway.console.app import build_console
+    except ImportError:  # the console package is optional while it is being built
+        return None
+    return build_console(runtime)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
+    await to_thread.run_sync(runtime.boot)
+    runtime.plugins.call_each("portway_startup", server=runtime)
+    tasks = [
+        asyncio.create_task(_every(CONFIG_POLL_S, runtime.refresh)),
+        asyncio.create_task(_every(REAP_EVERY_S, runtime.connections.reap)),
+    ]
+    log.info("server_ready", url=runtime.env.base_url, services=len(runtime.registry.all()))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await to_thread.run_sync(runtime.close)
+        runtime.plugins.call_each("portway_shutdown", server=runtime)
+        log.info("server_stopped")
+
+
+async def _every(seconds: float, work: Any) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await to_thread.run_sync(work)
+        except Exception as exc:  # keep polling; a transient store error must not stop it
+            log.warning("background_task_failed", task=getattr(work, "__name__", "task"), error=str(exc))

@@ -1,0 +1,113 @@
+"""OpenAPI 3.1 document of the admin API, with each installed type's settings schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portway.runtime import Runtime
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+# (method, path, summary, request schema ref or None, success status)
+_ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
+    ("get", "/admin/api/health", "Server health (no API key needed)", None, 200),
+    ("get", "/admin/api/plugins", "Installed plugins and their status", None, 200),
+    ("get", "/admin/api/connection-types", "Connection types with settings schemas", None, 200),
+    ("get", "/admin/api/connections", "List connections (optional ?type=)", None, 200),
+    ("post", "/admin/api/connections", "Create a connection", "ConnectionCreate", 201),
+    ("get", "/admin/api/connections/{type}/{name}", "Show a connection (secrets masked)", None, 200),
+    ("patch", "/admin/api/connections/{type}/{name}", "Change some settings", "ItemUpdate", 200),
+    ("delete", "/admin/api/connections/{type}/{name}", "Delete a connection", None, 204),
+    ("post", "/admin/api/connections/{type}/{name}/ping", "Ping: time in ms or the reason", None, 200),
+    ("post", "/admin/api/connections/{type}/{name}/actions/{action}", "Run a type's action", None, 200),
+    ("get", "/admin/api/channels", "List channels (optional ?type=)", None, 200),
+    ("post", "/admin/api/channels", "Create a channel", "ChannelCreate", 201),
+    ("get", "/admin/api/channels/{type}/{name}", "Show a channel", None, 200),
+    ("delete", "/admin/api/channels/{type}/{name}", "Delete a channel", None, 204),
+    ("get", "/admin/api/services", "Deployed services", None, 200),
+    ("post", "/admin/api/services/{name}/invoke", "Invoke a service with a JSON payload", None, 200),
+    ("get", "/admin/api/deploy", "Deployed services and failed files", None, 200),
+    ("post", "/admin/api/reload", "Apply config changes now", None, 200),
+]
+
+
+def document(runtime: Runtime) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for method, path, summary, body, status in _ENDPOINTS:
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "responses": {
+                str(status): {"description": "OK"},
+                "400": {"description": "Invalid input", "content": {"application/json": {"schema": _ERROR}}},
+                "401": {"description": "Missing or wrong API key"},
+                "404": {"description": "Not found", "content": {"application/json": {"schema": _ERROR}}},
+                "409": {"description": "Exists already", "content": {"application/json": {"schema": _ERROR}}},
+            },
+            "parameters": [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in ("type", "name", "action")
+                if "{" + p + "}" in path
+            ],
+        }
+        if not path.endswith("/health"):
+            operation["security"] = [{"apiKey": []}]
+        if body:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+            }
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "portway admin API", "version": _version()},
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(runtime),
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "The key in ENV/admin.key"},
+            },
+        },
+    }
+
+
+def _schemas(runtime: Runtime) -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+            "required": ["error"],
+        },
+        "ItemUpdate": {
+            "type": "object",
+            "properties": {"settings": {"type": "object"}, "pool": {"type": "object"}},
+        },
+    }
+    for kind, types in (
+        ("Connection", runtime.plugins.connection_types),
+        ("Channel", runtime.plugins.channel_types),
+    ):
+        variants = []
+        for name, declaration in sorted(types.items()):
+            key = f"{kind}Settings_{name}"
+            schemas[key] = declaration.settings.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schemas[key].pop("$defs", {}))
+            variants.append(
+                {
+                    "type": "object",
+                    "properties": {
+                        "type": {"const": name},
+                        "name": {"type": "string"},
+                        "settings": {"$ref": f"#/components/schemas/{key}"},
+                        **({"pool": {"type": "object"}} if kind == "Connection" else {}),
+                    },
+                    "required": ["type", "name", "settings"],
+                }
+            )
+        schemas[f"{kind}Create"] = {"oneOf": variants} if variants else {"type": "object"}
+    return schemas
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("portway")

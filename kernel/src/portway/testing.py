@@ -1,0 +1,158 @@
+"""pytest fixtures for testing services (a pytest plugin, loaded automatically).
+
+A service test in a few lines::
+
+    def test_hello(portway_runtime, deploy_service):
+        deploy_service("hello.py", HELLO_SOURCE)
+        assert portway_runtime.invoke("hello.hello", {"name": "Ada"}).payload == {"hello": "Ada"}
+
+and against a real server over HTTP::
+
+    def test_over_http(portway_server, deploy_service):
+        deploy_service("hello.py", HELLO_SOURCE)
+        assert portway_server.invoke("hello.hello", {"name": "Ada"}) == {"hello": "Ada"}
+
+Fixtures: ``portway_env`` (a fresh environment on a free port),
+``portway_runtime`` (booted in this process), ``portway_server`` (the real
+server in a subprocess, stopped and waited for at teardown) and
+``deploy_service`` (writes a service file and waits until it is live).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portway import environment
+from portway.environment import Environment
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerHandle:
+    """A running portway server: its URL and small helpers to call it."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.url = env.base_url
+        self.api_key = env.admin_key()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        admin: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """Send a request; return (status, decoded JSON or text). Never raises on HTTP errors."""
+        data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
+        sent = {"content-type": "application/json", **(headers or {})}
+        if admin:
+            sent["authorization"] = f"Bearer {self.api_key}"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=sent)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode("utf-8", "replace")
+
+    def invoke(self, service: str, payload: Any = None) -> Any:
+        """Invoke a service through the admin API; return its payload, fail the test on error."""
+        status, body = self.request("POST", f"/admin/api/services/{service}/invoke", payload)
+        assert status == 200, f"invoke {service} -> {status}: {body}"
+        return body["payload"]
+
+
+@pytest.fixture
+def portway_env(tmp_path: Path) -> Environment:
+    """A new environment in a temporary folder, its server on a free port."""
+    return environment.create(tmp_path / "env", port=free_port())
+
+
+@pytest.fixture
+def portway_runtime(portway_env: Environment) -> Iterator[Any]:
+    """The environment booted in this process: invoke services with ``.invoke(name, payload)``."""
+    from portway.runtime import Runtime
+
+    runtime = Runtime(portway_env)
+    runtime.boot()
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def portway_server(portway_env: Environment) -> Iterator[ServerHandle]:
+    """The real server of ``portway_env``, started in a subprocess and stopped after the test."""
+    from portway.cli.env import _start
+    from portway.cli.remote import pid_alive, server_pid
+
+    _start(portway_env, wait_s=60)
+    try:
+        yield ServerHandle(portway_env)
+    finally:
+        pid = server_pid(portway_env)
+        if pid is not None:
+            import os
+            import signal
+
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+
+@pytest.fixture
+def deploy_service(portway_env: Environment, request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """``deploy_service(filename, source)``: write a service file, return once it is live.
+
+    With ``portway_runtime`` the file is deployed in-process; with
+    ``portway_server`` the running server's hot-deployer picks it up.
+    """
+
+    def deploy(filename: str, source: str, timeout_s: float = 10.0) -> Path:
+        path = portway_env.pickup_dirs[0] / filename
+        path.write_text(textwrap.dedent(source))
+        if "portway_runtime" in request.fixturenames:
+            runtime = request.getfixturevalue("portway_runtime")
+            runtime.deployer.deploy(path)
+            failure = runtime.deployer.failures.get(str(path))
+            assert failure is None, f"deploy failed: {failure}"
+        elif "portway_server" in request.fixturenames:
+            _wait_live(request.getfixturevalue("portway_server"), path, timeout_s)
+        return path
+
+    return deploy
+
+
+def _wait_live(server: ServerHandle, path: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        status, last = server.request("GET", "/admin/api/deploy")
+        if status == 200:
+            if any(f["path"] == str(path) for f in last["failures"]):
+                raise AssertionError(f"deploy of {path} failed: {last['failures']}")
+            if any(s["source"] == str(path) for s in last["services"]):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{path} did not go live within {timeout_s}s: {last}")
