@@ -37,7 +37,19 @@ _EXPORTS = {
     "Service": "portway.service",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Action",
+    "AuthFactor",
+    "ChannelHost",
+    "ChannelType",
+    "ConnectionType",
+    "Delivery",
+    "Request",
+    "Response",
+    "Runner",
+    "Service",
+    "hookimpl",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -28,7 +28,8 @@ def _apply_create(
         runtime.close()
     notify_changed(runtime.env)
     click.echo(
-        f"Created {type_name} connection {name!r}. Check it with: portway conn ping {env} {type_name} '{name}'"
+        f"Created {type_name} connection {name!r}. "
+        f"Check it with: portway conn ping {env} {type_name} '{name}'"
     )
 
 
