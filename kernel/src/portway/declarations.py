@@ -112,15 +112,29 @@ class ChannelType:
 class AuthFactor:
     """A second factor for the admin login, such as TOTP.
 
+    The plugin does the protocol; the console stores the per-user secret
+    (encrypted at rest), the last accepted step (the replay guard) and the
+    throttling, so every factor gets them alike.
+
     Fields:
-        name: short id (``totp``).
+        name: short id, the value of ``[console] second_factor`` (``totp``).
         label: what the login form asks for ("6-digit code").
-        enroll: ``(username) -> Enrollment`` creates or replaces a secret.
-        verify: ``(username, secret, code) -> bool``; ``secret`` is what
-            ``enroll`` returned; must refuse replays itself.
+        new_secret: ``() -> secret``; a fresh random secret (text).
+        provisioning_uri: ``(secret, account, issuer) -> uri`` that an
+            authenticator app enrolls from (e.g. an ``otpauth://`` URI).
+        verify: ``(secret, code, last_step) -> step | None``; the time step
+            (or counter) the code matched, or ``None`` when it does not
+            match. Codes at or before ``last_step`` (the last step accepted
+            for this user, ``None`` if none yet) must be refused: that is
+            the replay guard.
+        qr_svg: ``uri -> str``; an SVG image of the URI as a QR code.
+        qr_text: ``uri -> str``; the same QR code drawn for a terminal.
     """
 
     name: str
     label: str
-    enroll: Callable[[str], Any]
-    verify: Callable[[str, str, str], bool]
+    new_secret: Callable[[], str]
+    provisioning_uri: Callable[[str, str, str], str]
+    verify: Callable[[str, str, int | None], int | None]
+    qr_svg: Callable[[str], str]
+    qr_text: Callable[[str], str]

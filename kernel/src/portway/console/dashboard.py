@@ -1,0 +1,32 @@
+"""The dashboard: services, plugins (failed ones with their reason), deploy and channel errors."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portway.console.sessions import ConsoleSession
+from portway.console.site import Site
+
+
+class Dashboard:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def routes(self) -> list[Route]:
+        return [Route("/", self.site.page(self.show), methods=["GET"])]
+
+    async def show(self, request: Request, session: ConsoleSession) -> Response:
+        runtime = self.site.runtime
+        return self.site.render(
+            request,
+            "dashboard.html",
+            session,
+            env=runtime.env,
+            services=runtime.registry.all(),
+            plugins=sorted(runtime.plugins.statuses.values(), key=lambda s: s.name),
+            deploy_failures=sorted(runtime.deployer.failures.values(), key=lambda f: f.path),
+            channel_failures=sorted(runtime.channels.failures.items()),
+            second_factor=self.site.settings.second_factor,
+        )

@@ -1,0 +1,210 @@
+"""Connection and channel pages: list, create, edit, delete, from each type's settings model.
+
+Forms come from the plugin's pydantic model (:mod:`portway.console.forms`);
+saving goes through :class:`~portway.catalog.Catalog`, which validates the
+whole item before it writes anything, so a bad form saves nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from anyio import to_thread
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portway.console import forms
+from portway.console.sessions import ConsoleSession
+from portway.console.site import Site
+from portway.errors import ConfigError, ConflictError, NotFoundError, PortwayError, SettingError
+from portway.pool import PoolSettings
+
+Kind = Literal["connection", "channel"]
+POOL = "pool."
+
+
+class ItemPages:
+    """CRUD pages for one kind of catalog item."""
+
+    def __init__(self, site: Site, kind: Kind) -> None:
+        self.site = site
+        self.kind = kind
+        self.path = f"/{kind}s"
+
+    def routes(self) -> list[Route]:
+        p, page = self.path, self.site.page
+        return [
+            Route(p, page(self.index), methods=["GET"]),
+            Route(p + "/{type}/new", page(self.new_form), methods=["GET"]),
+            Route(p + "/{type}/new", page(self.create), methods=["POST"]),
+            Route(p + "/{type}/{name}/edit", page(self.edit_form), methods=["GET"]),
+            Route(p + "/{type}/{name}/edit", page(self.update), methods=["POST"]),
+            Route(p + "/{type}/{name}/delete", page(self.delete), methods=["POST"]),
+        ]
+
+    def types(self) -> dict[str, Any]:
+        plugins = self.site.runtime.plugins
+        return dict(plugins.connection_types if self.kind == "connection" else plugins.channel_types)
+
+    def model(self, type_name: str) -> type[BaseModel]:
+        return self.site.runtime.catalog.model_for(self.kind, type_name)
+
+    def fields(self, type_name: str) -> list[forms.FormField]:
+        found = forms.fields_of(self.model(type_name))
+        if self.kind == "connection":
+            found += forms.fields_of(PoolSettings, POOL)
+        return found
+
+    async def index(self, request: Request, session: ConsoleSession) -> Response:
+        catalog = self.site.runtime.catalog
+        items = await to_thread.run_sync(catalog.list, self.kind)
+        failures = self.site.runtime.channels.failures if self.kind == "channel" else {}
+        return self.site.render(
+            request,
+            f"{self.kind}s.html",
+            session,
+            types=self.types(),
+            items=items,
+            failures=failures,
+            notice=request.query_params.get("notice", ""),
+        )
+
+    async def new_form(self, request: Request, session: ConsoleSession) -> Response:
+        type_name = request.path_params["type"]
+        if type_name not in self.types():
+            return self._missing_type(request, session, type_name)
+        fields = self.fields(type_name)
+        values = {f.name: f.default for f in fields}
+        return self._form(request, session, type_name, "", fields, values, {}, "")
+
+    async def edit_form(self, request: Request, session: ConsoleSession) -> Response:
+        type_name, name = request.path_params["type"], request.path_params["name"]
+        if type_name not in self.types():
+            return self._missing_type(request, session, type_name)
+        try:
+            item = await to_thread.run_sync(self.site.runtime.catalog.show, self.kind, type_name, name)
+        except NotFoundError as exc:
+            return self.site.render(request, "error.html", session, 404, title="Not found", message=str(exc))
+        fields = self.fields(type_name)
+        values = {f.name: f.default for f in fields}
+        values.update(forms.shown_values(fields, item.settings))
+        values.update(forms.shown_values([f for f in fields if f.name.startswith(POOL)], item.pool, POOL))
+        secrets_set = {k for k, v in item.settings.items() if v == "********"}
+        return self._form(request, session, type_name, name, fields, values, {}, "", secrets_set)
+
+    async def create(self, request: Request, session: ConsoleSession) -> Response:
+        return await self._save(request, session, editing=False)
+
+    async def update(self, request: Request, session: ConsoleSession) -> Response:
+        return await self._save(request, session, editing=True)
+
+    async def delete(self, request: Request, session: ConsoleSession) -> Response:
+        type_name, name = request.path_params["type"], request.path_params["name"]
+        runtime = self.site.runtime
+        try:
+            await to_thread.run_sync(runtime.catalog.delete, self.kind, type_name, name)
+        except NotFoundError as exc:
+            return self.site.render(request, "error.html", session, 404, title="Not found", message=str(exc))
+        await to_thread.run_sync(runtime.refresh)
+        return self.site.redirect(request, f"{self.path}?notice=Deleted+{self.kind}+{_q(name)}")
+
+    async def _save(self, request: Request, session: ConsoleSession, *, editing: bool) -> Response:
+        type_name = request.path_params["type"]
+        if type_name not in self.types():
+            return self._missing_type(request, session, type_name)
+        form = request.state.form
+        name = request.path_params["name"] if editing else str(form.get("name", "")).strip()
+        model = self.model(type_name)
+        fields = self.fields(type_name)
+        own = [f for f in fields if not f.name.startswith(POOL)]
+        pool_fields = [f for f in fields if f.name.startswith(POOL)]
+        settings, errors = forms.parse(model, own, form, editing=editing)
+        pool, pool_errors = forms.parse(PoolSettings, pool_fields, form, editing=editing, prefix=POOL)
+        errors.update(pool_errors)
+        if not editing and not name:
+            errors["name"] = "required; give the new item a name"
+        page_error = ""
+        if not errors:
+            catalog = self.site.runtime.catalog
+            write = catalog.update if editing else catalog.create
+            pool_arg = pool if self.kind == "connection" else None
+            try:
+                await to_thread.run_sync(lambda: write(self.kind, type_name, name, settings, pool_arg))
+            except SettingError as exc:
+                key = (POOL if exc.item.endswith(" pool") else "") + exc.field.split(".")[0]
+                if any(f.name == key for f in fields):
+                    errors[key] = exc.problem
+                else:
+                    page_error = str(exc)
+            except ConflictError as exc:
+                errors["name"] = str(exc)
+            except ConfigError as exc:
+                if exc.where.startswith(f"{self.kind} name"):
+                    errors["name"] = exc.problem
+                else:
+                    page_error = str(exc)
+            except PortwayError as exc:
+                page_error = str(exc)
+        if errors or page_error:
+            values = forms.typed_values(fields, form)
+            return self._form(
+                request, session, type_name, name, fields, values, errors, page_error, status=400
+            )
+        await to_thread.run_sync(self.site.runtime.refresh)
+        if self.kind == "connection":
+            return self.site.redirect(request, f"/connections/{_q(type_name)}/{_q(name)}?notice=Saved")
+        return self.site.redirect(request, f"{self.path}?notice=Saved+{self.kind}+{_q(name)}")
+
+    def _form(
+        self,
+        request: Request,
+        session: ConsoleSession,
+        type_name: str,
+        name: str,
+        fields: list[forms.FormField],
+        values: dict[str, str],
+        errors: dict[str, str],
+        page_error: str,
+        secrets_set: set[str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        editing = request.url.path.endswith("/edit")
+        declaration = self.types()[type_name]
+        return self.site.render(
+            request,
+            "item_form.html",
+            session,
+            status,
+            kind=self.kind,
+            section=self.path,
+            type_name=type_name,
+            summary=getattr(declaration, "summary", ""),
+            name=name,
+            editing=editing,
+            fields=[f for f in fields if not f.name.startswith(POOL)],
+            pool_fields=[f for f in fields if f.name.startswith(POOL)],
+            values=values,
+            errors=errors,
+            page_error=page_error,
+            secrets_set=secrets_set or set(),
+            name_value=name if editing else str(request.state.form.get("name", "")) if status != 200 else "",
+        )
+
+    def _missing_type(self, request: Request, session: ConsoleSession, type_name: str) -> Response:
+        installed = ", ".join(sorted(self.types())) or "none"
+        return self.site.render(
+            request,
+            "error.html",
+            session,
+            404,
+            title="Unknown type",
+            message=f"no {self.kind} type named {type_name!r} is installed (installed: {installed})",
+        )
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")

@@ -1,0 +1,98 @@
+"""Server-side console sessions: the cookie holds a random id, the table the state.
+
+A session moves through stages: ``anon`` (just a CSRF token for the login
+form), ``factor`` (password accepted, second factor still owed: not logged
+in) and ``full``. Every change of stage issues a new id and deletes the old
+row, so an id seen before login is worthless after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Engine, delete, insert, select
+
+from portway.console import schema
+
+Stage = Literal["anon", "factor", "full"]
+ANON_TTL_S = 30 * 60
+FACTOR_TTL_S = 5 * 60
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    """One session; ``token`` is the cookie value and lives only in memory."""
+
+    token: str
+    user: str | None
+    stage: Stage
+    csrf: str
+    expires_at: float
+
+    @property
+    def logged_in(self) -> bool:
+        return self.stage == "full" and self.user is not None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sessions:
+    """The ``console_sessions`` table."""
+
+    def __init__(self, engine: Engine, ttl_s: int) -> None:
+        self.engine = engine
+        self.ttl_s = ttl_s
+        schema.create_tables(engine)
+
+    def start(self, user: str | None = None, stage: Stage = "anon") -> ConsoleSession:
+        ttl = {"anon": ANON_TTL_S, "factor": FACTOR_TTL_S, "full": self.ttl_s}[stage]
+        now = time.time()
+        session = ConsoleSession(secrets.token_urlsafe(32), user, stage, secrets.token_urlsafe(32), now + ttl)
+        with self.engine.begin() as conn:
+            # Expired rows go on each new session, so the table cannot grow without bound.
+            conn.execute(delete(schema.sessions).where(schema.sessions.c.expires_at < now))
+            conn.execute(
+                insert(schema.sessions).values(
+                    id_hash=_hash(session.token),
+                    user=user,
+                    stage=stage,
+                    csrf=session.csrf,
+                    created_at=now,
+                    expires_at=session.expires_at,
+                )
+            )
+        return session
+
+    def get(self, token: str | None) -> ConsoleSession | None:
+        if not token:
+            return None
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(schema.sessions).where(schema.sessions.c.id_hash == _hash(token)))
+                .mappings()
+                .first()
+            )
+        if row is None or row["expires_at"] < time.time():
+            return None
+        return ConsoleSession(token, row["user"], row["stage"], row["csrf"], row["expires_at"])
+
+    def rotate(self, old: ConsoleSession | None, user: str | None, stage: Stage) -> ConsoleSession:
+        """End ``old`` and start a new session with a new id (no fixation)."""
+        if old is not None:
+            self.end(old.token)
+        return self.start(user, stage)
+
+    def end(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(schema.sessions).where(schema.sessions.c.id_hash == _hash(token)))
+
+    def end_user(self, user: str) -> None:
+        """Log a user out everywhere (after a key reset or deletion)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(schema.sessions).where(schema.sessions.c.user == user))
