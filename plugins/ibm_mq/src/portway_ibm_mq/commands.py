@@ -1,0 +1,144 @@
+"""``portway mq``: send a test message to a queue, ping a queue manager.
+
+When the environment's server is running, both go through its admin API, so
+they use the server's connections (and reach an in-memory queue manager,
+which lives inside the server process); otherwise they run in this process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.group()
+def mq() -> None:
+    """IBM MQ: send test messages and ping queue managers."""
+
+
+@mq.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.argument("conn")
+@click.argument("queue")
+@click.option("--data", "-d", help="Message body as text (sent as MQSTR).")
+@click.option(
+    "--file",
+    "-f",
+    "body_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the body from a file instead (UTF-8 text).",
+)
+@click.option("--priority", type=click.IntRange(0, 9), help="0-9; default: the queue's.")
+@click.option("--persistent/--non-persistent", default=None, help="Default: the queue's DEFPSIST.")
+@click.option("--expiry", type=click.FloatRange(min=0, min_open=True), help="Expire after SECONDS.")
+@click.option("--correlation-id", help="CorrelId: text or 48 hex digits.")
+@click.option("--reply-to", help="ReplyToQ.")
+@click.option("--format", "format_", help="MQMD Format (default MQSTR).")
+@click.option("--header", "-H", "headers", multiple=True, help="Message property as NAME=VALUE (repeatable).")
+def send(
+    env: str,
+    conn: str,
+    queue: str,
+    data: str | None,
+    body_file: Path | None,
+    priority: int | None,
+    persistent: bool | None,
+    expiry: float | None,
+    correlation_id: str | None,
+    reply_to: str | None,
+    format_: str | None,
+    headers: tuple[str, ...],
+) -> None:
+    """Put one message on QUEUE through the ibm_mq connection CONN; print its MQMD."""
+    if (data is None) == (body_file is None):
+        raise click.UsageError("give the body with exactly one of --data or --file")
+    if body_file is not None:
+        try:
+            data = body_file.read_text("utf-8")
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{body_file} is not UTF-8 text", param_hint="--file") from None
+    arguments: dict[str, Any] = {"queue": queue, "data": data, "headers": _pairs(headers)}
+    for key, value in (
+        ("priority", priority),
+        ("persistent", persistent),
+        ("expiry_s", expiry),
+        ("correlation_id", correlation_id),
+        ("reply_to", reply_to),
+        ("format", format_),
+    ):
+        if value is not None:
+            arguments[key] = value
+    result = _run(env, conn, "send", arguments)
+    click.echo(json.dumps(result, indent=2))
+
+
+@mq.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.argument("conn")
+def ping(env: str, conn: str) -> None:
+    """Connect, inquire the queue manager's name; print the time or the reason code with a hint."""
+    from portway import environment
+    from portway.cli.remote import call, server_pid
+    from portway.errors import ConnectionFailed
+
+    loaded = environment.load(env)
+    if server_pid(loaded) is not None:
+        answer = call(loaded, "POST", f"/connections/ibm_mq/{conn}/ping", {})
+        if not answer.get("ok"):
+            _fail(answer.get("reason", "ping failed"))
+        click.echo(f"OK {answer['ms']:.1f} ms")
+        return
+    runtime = _runtime(loaded)
+    try:
+        ms = runtime.connections.ping("ibm_mq", conn)
+    except ConnectionFailed as exc:
+        _fail(exc.reason)
+    finally:
+        runtime.close()
+    click.echo(f"OK {ms:.1f} ms")
+
+
+def _run(env: str, conn: str, action: str, arguments: dict[str, Any]) -> Any:
+    from portway import environment
+    from portway.cli.remote import call, server_pid
+    from portway.server.admin_api import run_connection_action
+
+    loaded = environment.load(env)
+    if server_pid(loaded) is not None:
+        return call(loaded, "POST", f"/connections/ibm_mq/{conn}/actions/{action}", arguments)["result"]
+    runtime = _runtime(loaded)
+    try:
+        settings = runtime.catalog.resolve("connection", "ibm_mq", conn)
+        if getattr(settings, "is_memory", False):
+            raise click.ClickException(
+                f"connection {conn!r} uses the in-memory queue manager {settings.backend!r} "  # type: ignore[attr-defined]
+                "which lives inside the server process, and the server is not running; "
+                f"start it (`portway start {env}`) and run this again"
+            )
+        return run_connection_action(runtime, "ibm_mq", conn, action, arguments)
+    finally:
+        runtime.close()
+
+
+def _runtime(env: Any) -> Any:
+    from portway.runtime import Runtime
+
+    return Runtime(env)  # not booted: no channels start in a CLI process
+
+
+def _pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--header")
+        found[name] = value
+    return found
+
+
+def _fail(reason: str) -> None:
+    click.secho(f"FAILED: {reason}", fg="red", err=True)
+    raise SystemExit(1)

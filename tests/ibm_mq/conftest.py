@@ -1,0 +1,96 @@
+"""Fixtures for the IBM MQ plugin: an in-memory queue manager, an environment
+with an ``ibm_mq`` connection to it, and a runtime booted with a channel."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import mq_probe
+import pytest
+from portway.environment import Environment
+from portway.runtime import Runtime
+from portway_ibm_mq import memory
+from portway_ibm_mq.client import MQClient
+from portway_ibm_mq.memory import MemoryQueueManager
+from portway_ibm_mq.settings import MQConnectionSettings
+
+RECORD_SERVICE = """
+from portway import Service
+from mq_probe import probe
+
+class Record(Service):
+    name = "mq.record"
+
+    def handle(self):
+        probe.handle(self.request.payload, self.request.mq, self.request.headers)
+"""
+
+
+@pytest.fixture
+def qm(request: pytest.FixtureRequest) -> Iterator[MemoryQueueManager]:
+    """A fresh in-memory queue manager, shared by name as ``memory:<name>``."""
+    name = "T" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:10]
+    memory.forget(name)
+    manager = memory.queue_manager(name)
+    yield manager
+    memory.forget(name)
+
+
+@pytest.fixture
+def probe() -> Iterator[mq_probe.Probe]:
+    mq_probe.reset()
+    yield mq_probe.probe
+    # Release anything a test left blocked so consumer threads can end.
+    for gate in mq_probe.probe.block.values():
+        gate.set()
+
+
+@pytest.fixture
+def mq_settings(qm: MemoryQueueManager) -> dict[str, Any]:
+    return {"backend": f"memory:{qm.name}", "queue_manager": qm.name, "reconnect_initial_s": 0.02}
+
+
+@pytest.fixture
+def make_runtime(
+    portway_env: Environment, mq_settings: dict[str, Any], probe: mq_probe.Probe
+) -> Iterator[Callable[..., Runtime]]:
+    """``make_runtime(channel={...}, services={file: source})``: a booted runtime.
+
+    The connection ``QM`` is stored first, service files are dropped into the
+    pickup folder, then the channel config is stored, and the runtime boots
+    and starts the channel from that config.
+    """
+    made: list[Runtime] = []
+
+    def make(
+        channel: dict[str, Any] | None = None,
+        services: dict[str, str] | None = None,
+        channel_name: str = "IN",
+    ) -> Runtime:
+        first = not made
+        runtime = Runtime(portway_env)
+        if first:
+            runtime.catalog.create("connection", "ibm_mq", "QM", mq_settings)
+            for filename, source in {"record.py": RECORD_SERVICE, **(services or {})}.items():
+                (portway_env.pickup_dirs[0] / filename).write_text(textwrap.dedent(source))
+            if channel is not None:
+                config = {"connection": "QM", "queue": "IN", "service": "mq.record", "wait_interval_ms": 50}
+                runtime.catalog.create("channel", "ibm_mq", channel_name, {**config, **channel})
+        runtime.boot()
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.close()
+
+
+@pytest.fixture
+def sender(qm: MemoryQueueManager, mq_settings: dict[str, Any]) -> Iterator[MQClient]:
+    """A client of its own on the test's queue manager, to put and get test messages."""
+    client = MQClient.open(MQConnectionSettings.model_validate(mq_settings))
+    yield client
+    client.close()
