@@ -1,0 +1,101 @@
+"""Moving bytes over an FTP data connection, as fast as the socket allows.
+
+One preallocated buffer per transfer (``recv_into``/``readinto``, no
+per-block allocation), ``sendall`` of large blocks, and ``sendfile`` for
+plain (non-TLS) uploads of real files so the kernel copies the data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import ssl
+from collections.abc import Callable
+from typing import BinaryIO
+
+Source = BinaryIO | bytes | bytearray | memoryview
+Sink = Callable[[memoryview], object]
+
+
+class DataBroken(Exception):
+    """The data connection failed part way (as opposed to the local file or sink)."""
+
+    def __init__(self, cause: OSError, moved: int) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.moved = moved
+
+
+def receive(conn: socket.socket, block_size: int, sink: Sink) -> int:
+    """Read the data connection to its end into ``sink``; return the byte count."""
+    buffer = memoryview(bytearray(block_size))
+    received = 0
+    while True:
+        try:
+            count = conn.recv_into(buffer)
+        except OSError as exc:
+            raise DataBroken(exc, received) from exc
+        if not count:
+            break
+        sink(buffer[:count])
+        received += count
+    end_tls(conn)
+    return received
+
+
+def send(conn: socket.socket, source: Source, block_size: int) -> int:
+    """Send all of ``source`` on the data connection; return the byte count."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _send_view(conn, memoryview(source).cast("B"), block_size)
+    if not isinstance(conn, ssl.SSLSocket) and _is_real_file(source):
+        try:
+            sent = conn.sendfile(source)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise DataBroken(exc, 0) from exc
+        return sent
+    buffer = memoryview(bytearray(block_size))
+    sent = 0
+    while True:
+        count = source.readinto(buffer)  # type: ignore[attr-defined]
+        if not count:
+            break
+        try:
+            conn.sendall(buffer[:count])
+        except OSError as exc:
+            raise DataBroken(exc, sent) from exc
+        sent += count
+    end_tls(conn)
+    return sent
+
+
+def _send_view(conn: socket.socket, view: memoryview, block_size: int) -> int:
+    sent = 0
+    try:
+        for start in range(0, len(view), block_size):
+            chunk = view[start : start + block_size]
+            conn.sendall(chunk)
+            sent += len(chunk)
+    except OSError as exc:
+        raise DataBroken(exc, sent) from exc
+    end_tls(conn)
+    return sent
+
+
+def _is_real_file(source: BinaryIO) -> bool:
+    try:
+        source.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+    return True
+
+
+def end_tls(conn: socket.socket) -> None:
+    """Close TLS on a data connection cleanly (close_notify), as RFC 4217 asks.
+
+    A failure here is not a failed transfer: the server's final reply (226)
+    is what says whether all data arrived, and the caller reads it next.
+    """
+    if isinstance(conn, ssl.SSLSocket):
+        with contextlib.suppress(OSError, ValueError):
+            conn.unwrap()
