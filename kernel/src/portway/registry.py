@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from portway.errors import DeployError, NotFoundError
@@ -75,29 +75,60 @@ class Registry:
         Raises :class:`DeployError` (and changes nothing) when a service name
         is already served by another source.
         """
-        incoming = list(services)
-        with self._write:
-            self._check_clashes(source, incoming)
-            live = dict(self._live)
-            for name in self._by_source.get(source, ()):
-                live.pop(name, None)
-            for item in incoming:
-                live[item.name] = item
-                self._remember(item)
-            self._by_source[source] = tuple(d.name for d in incoming)
-            if not incoming:
-                del self._by_source[source]
-            self._live = live
+        errors = self.apply({source: list(services)})
+        if errors:
+            raise errors[source]
 
     def remove_source(self, source: str) -> tuple[str, ...]:
         """Undeploy every service that came from ``source``; return their names."""
-        with self._write:
-            names = self._by_source.pop(source, ())
-            live = dict(self._live)
-            for name in names:
-                live.pop(name, None)
-            self._live = live
+        names = self._by_source.get(source, ())
+        self.apply({source: None})
         return names
+
+    def apply(self, changes: Mapping[str, Sequence[Deployed] | None]) -> dict[str, DeployError]:
+        """Apply many per-source changes in one swap; ``None`` removes a source.
+
+        Each source is all-or-nothing: a source whose services clash with
+        another source's names keeps its previous version and gets a
+        :class:`DeployError` naming both files in the returned dict. Sources
+        are tried in order; one that clashes is tried again after the others,
+        so a service moved from one file to another in the same batch deploys.
+        """
+        errors: dict[str, DeployError] = {}
+        with self._write:
+            live = dict(self._live)
+            by_source = dict(self._by_source)
+            for source, incoming in changes.items():
+                if incoming is None:
+                    for name in by_source.pop(source, ()):
+                        if live.get(name) is not None and live[name].source == source:
+                            del live[name]
+            waiting = [(s, list(i)) for s, i in changes.items() if i is not None]
+            for round_ in (0, 1):
+                retry = []
+                for source, incoming in waiting:
+                    error = self._clash(source, incoming, live)
+                    if error is not None:
+                        retry.append((source, incoming))
+                        errors[source] = error
+                        continue
+                    errors.pop(source, None)
+                    for name in by_source.get(source, ()):
+                        if live.get(name) is not None and live[name].source == source:
+                            del live[name]
+                    for item in incoming:
+                        live[item.name] = item
+                        self._remember(item)
+                    if incoming:
+                        by_source[source] = tuple(d.name for d in incoming)
+                    else:
+                        by_source.pop(source, None)
+                waiting = retry
+                if not waiting or round_ == 1:
+                    break
+            self._by_source = by_source
+            self._live = live  # the one swap readers see
+        return errors
 
     def rollback(self, name: str) -> Deployed:
         """Go back to the version deployed before the live one."""
@@ -123,17 +154,19 @@ class Registry:
         history.append(item)
         del history[:-HISTORY_DEPTH]
 
-    def _check_clashes(self, source: str, incoming: list[Deployed]) -> None:
-        seen: dict[str, str] = {}
+    @staticmethod
+    def _clash(source: str, incoming: list[Deployed], live: dict[str, Deployed]) -> DeployError | None:
+        seen: set[str] = set()
         for item in incoming:
             if item.name in seen:
-                raise DeployError(source, None, f"service {item.name!r} is defined twice")
-            seen[item.name] = source
-            current = self._live.get(item.name)
+                return DeployError(source, None, f"service {item.name!r} is defined twice in this file")
+            seen.add(item.name)
+            current = live.get(item.name)
             if current is not None and current.source != source:
-                raise DeployError(
+                return DeployError(
                     source,
                     None,
-                    f"service {item.name!r} is already deployed from {current.source}; "
+                    f"service {item.name!r} is defined in both {source} and {current.source}; "
                     "rename one of them (set `name = ...` on the class)",
                 )
+        return None

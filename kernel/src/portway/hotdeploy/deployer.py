@@ -1,79 +1,454 @@
-"""Deploy every service file of the pickup folders into the registry, and keep score."""
+"""Deploy service files into the registry, batch by batch, and keep score for ``portway deploy``.
+
+A batch is a set of paths that changed (every file at boot, a few on each
+save). Each file is all-or-nothing: a file that fails to deploy keeps its
+previous version live and is reported with file, line and error. Files are
+run on an :class:`~portway.hotdeploy.worker.ImportWorker` so one that never
+finishes importing is cut off after ``import_timeout_s``.
+"""
 
 from __future__ import annotations
 
+import gc
+import os
+import sys
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from portway.errors import DeployError
-from portway.hotdeploy.loader import compile_source, load_services
-from portway.registry import Registry
+from portway.hotdeploy.cache import BytecodeCache, digest_of
+from portway.hotdeploy.loader import LoadedFile, Loader, module_name_for, read_source
+from portway.hotdeploy.worker import ImportWorker, TimedOut
+from portway.registry import Deployed, Registry
 
 log = structlog.get_logger("portway.hotdeploy")
 
 
 @dataclass(frozen=True)
 class DeployFailure:
-    """The last failed deploy of a file; the previous version stays live."""
+    """The last failed deploy of a file; the previous version (if any) stays live."""
 
     path: str
     line: int | None
     error: str
     at: float
+    kind: str = "error"  # "error", "timeout" (not retried with its neighbours) or "clash"
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A file that deployed: what it is made of now."""
+
+    path: str
+    digest: bytes
+    version: str
+    services: tuple[str, ...]
+    helpers: frozenset[str]
+    deployed_at: float
+
+
+@dataclass
+class BatchReport:
+    """Counts and timings of one batch, logged as one event."""
+
+    files: int = 0
+    deployed: int = 0
+    services: int = 0
+    failed: int = 0
+    undeployed: int = 0
+    unchanged: int = 0
+    compiled: int = 0
+    ms: float = 0.0
+    names: list[str] = field(default_factory=list)
+
+
+class _Missing:
+    """The file is gone."""
+
+
+_MISSING = _Missing()
+_UNCHANGED = object()
+
+
+def is_service_path(path: str) -> bool:
+    """Whether a path can be a service file: ``*.py``, not hidden, not an editor's temp or lock file."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and not name.startswith((".", "#", "~")) and "__pycache__" not in path
+
+
+def scan(folder: Path) -> list[str]:
+    """Every service file under ``folder``, skipping hidden folders and ``__pycache__``."""
+    found: list[str] = []
+    stack = [str(folder)]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            log.warning("pickup_folder_unreadable", path=current, error=exc.strerror)
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.is_symlink():  # a symlinked folder could loop; files may be symlinks
+                    stack.append(entry.path)
+            elif is_service_path(entry.path):
+                found.append(entry.path)
+    found.sort()
+    return found
 
 
 class Deployer:
-    """Loads service files into a registry; remembers failures per file."""
+    """Loads service files into a registry; remembers what deployed, what failed and why."""
 
-    def __init__(self, registry: Registry, dirs: list[Path]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        dirs: list[Path],
+        *,
+        cache_dir: Path | None = None,
+        import_timeout_s: float = 5.0,
+    ) -> None:
         self.registry = registry
         self.dirs = dirs
+        self.cache = BytecodeCache(cache_dir)
+        self.loader = Loader(self.cache)
+        self.worker = ImportWorker(import_timeout_s)
+        self.files: dict[str, FileState] = {}
         self.failures: dict[str, DeployFailure] = {}
+        self.helpers: dict[str, bytes] = {}  # files that ran fine but define no service
+        self._orphans: set[str] = set()  # of those, the ones no service file imports: reported
+        self.last_boot: dict[str, Any] = {}
+        self.last_batch: dict[str, Any] = {}
+        self.watcher: Any = None  # set by start_watching
+        self._lock = threading.RLock()
+
+    # --- public API ---
 
     def deploy_all(self) -> int:
-        """Deploy every ``*.py`` under the pickup folders; return services deployed."""
+        """Deploy every service file of the pickup folders (a boot); return services deployed."""
         started = time.perf_counter()
-        count = 0
-        files = 0
+        cached = self.cache.load()
+        read_ms = (time.perf_counter() - started) * 1000
+        paths: list[str] = []
         for folder in self.dirs:
-            for path in sorted(folder.rglob("*.py")) if folder.is_dir() else ():
-                files += 1
-                count += self.deploy(path)
-        log.info(
-            "boot_deployed",
-            files=files,
-            services=count,
-            failed=len(self.failures),
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        return count
+            if not folder.is_dir():
+                log.warning("pickup_folder_missing", path=str(folder))
+                continue
+            paths.extend(scan(folder))
+        # No cycles to find while thousands of class objects are made; freeze them afterwards
+        # so later collections skip them.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            report = self._deploy(paths, boot=True)
+        finally:
+            if was_enabled:
+                gc.enable()
+        gc.freeze()
+        self.cache.save(self._known())
+        self.last_boot = {
+            "files": report.files,
+            "services": report.services,
+            "failed": report.failed,
+            "compiled": report.compiled,
+            "from_cache": report.files - report.compiled - report.failed,
+            "cache_entries_read": cached,
+            "cache_read_ms": round(read_ms, 2),
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+            "at": time.time(),
+        }
+        log.info("boot_deployed", **{k: v for k, v in self.last_boot.items() if k != "at"})
+        return report.services
+
+    def deploy_paths(self, paths: Iterable[str]) -> BatchReport:
+        """Deploy changed files or folders (deleted ones undeploy); return what happened."""
+        report = self._deploy(self._expand(paths), boot=False)
+        clashed = [p for p, f in self.failures.items() if f.kind == "clash"]
+        if report.undeployed and clashed:
+            # A service moved between files: its old file went after the new one tried.
+            again = self._deploy(clashed, boot=False)
+            report.deployed += again.deployed
+            report.services += again.services
+            report.failed = max(0, report.failed - len(clashed)) + again.failed
+            report.compiled += again.compiled
+            report.ms += again.ms
+        if report.files:
+            log.info(
+                "deployed",
+                files=report.files,
+                deployed=report.deployed,
+                services=report.services,
+                undeployed=report.undeployed,
+                unchanged=report.unchanged,
+                failed=report.failed,
+                compiled=report.compiled,
+                ms=report.ms,
+            )
+        return report
 
     def deploy(self, path: Path) -> int:
-        """Deploy one file; on failure keep what was live and record why."""
-        key = str(path)
-        try:
-            source = path.read_bytes()
-            services = load_services(path, source, compile_source(path, source))
-            self.registry.replace_source(key, services)
-        except DeployError as exc:
-            self._fail(exc)
-            return 0
-        except OSError as exc:
-            self._fail(DeployError(key, None, f"cannot read: {exc.strerror}"))
-            return 0
-        self.failures.pop(key, None)
-        log.info("deployed", path=key, services=[s.name for s in services])
-        return len(services)
+        """Deploy one file now; return how many services it has live."""
+        self.deploy_paths([str(path)])
+        state = self.files.get(str(path))
+        return len(state.services) if state else 0
 
     def undeploy(self, path: Path) -> None:
-        names = self.registry.remove_source(str(path))
-        self.failures.pop(str(path), None)
-        if names:
-            log.info("undeployed", path=str(path), services=list(names))
+        with self._lock:
+            self._undeploy(str(path), BatchReport())
 
-    def _fail(self, exc: DeployError) -> None:
-        self.failures[exc.path] = DeployFailure(exc.path, exc.line, exc.problem, time.time())
-        log.error("deploy_failed", path=exc.path, line=exc.line, error=exc.problem)
+    def rollback(self, name: str) -> Deployed:
+        """Put the version deployed before the live one of service ``name`` back live."""
+        with self._lock:
+            previous = self.registry.rollback(name)
+        log.info("rolled_back", service=name, version=previous.version, path=previous.source)
+        return previous
+
+    def save_cache(self) -> bool:
+        return self.cache.save(self._known())
+
+    def close(self) -> None:
+        """Stop watching, write the bytecode cache, let the import thread go."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        self.save_cache()
+        self.worker.close()
+
+    def start_watching(self, debounce_s: float = 0.005) -> None:
+        from portway.hotdeploy.watcher import Watcher
+
+        if self.watcher is None:
+            self.watcher = Watcher(self, [d for d in self.dirs if d.is_dir()], debounce_s=debounce_s)
+            self.watcher.start()
+
+    def status(self) -> dict[str, Any]:
+        """Deployed services, failed files, helper modules and the last boot/batch, as JSON-able data."""
+        files = dict(self.files)
+        services = []
+        for deployed in self.registry.all():
+            state = files.get(deployed.source)
+            services.append(
+                {
+                    "name": deployed.name,
+                    "source": deployed.source,
+                    "version": deployed.version,
+                    "deployed_at": _iso(deployed.deployed_at),
+                    "async": deployed.is_async,
+                    # live version differs from the file's: someone rolled back
+                    "rolled_back": state is not None and state.version != deployed.version,
+                }
+            )
+        users: dict[str, list[str]] = {}
+        for state in files.values():
+            for helper in state.helpers:
+                users.setdefault(helper, []).append(state.path)
+        return {
+            "dirs": [str(d) for d in self.dirs],
+            "watching": self.watcher is not None,
+            "services": services,
+            "failures": [
+                {"path": f.path, "line": f.line, "error": f.error, "at": _iso(f.at)}
+                for f in sorted(self.failures.values(), key=lambda f: f.path)
+            ],
+            "helpers": [{"path": p, "used_by": sorted(u)} for p, u in sorted(users.items())],
+            "abandoned_imports": self.worker.abandoned,
+            "boot": {**self.last_boot, "at": _iso(self.last_boot["at"])} if self.last_boot else None,
+            "last_batch": self.last_batch or None,
+        }
+
+    # --- one batch ---
+
+    def _expand(self, paths: Iterable[str]) -> list[str]:
+        """Folders become the files in and under them; helpers bring the files that import them."""
+        wanted: set[str] = set()
+        for raw in paths:
+            path = os.path.abspath(raw)
+            if os.path.isdir(path) and not os.path.islink(path):
+                wanted.update(scan(Path(path)))
+                wanted.update(self._known_under(path))
+            elif is_service_path(path):
+                wanted.add(path)
+            else:
+                wanted.update(self._known_under(path))  # a folder that was deleted or moved away
+        return sorted(wanted)
+
+    def _known_under(self, folder: str) -> set[str]:
+        prefix = folder.rstrip(os.sep) + os.sep
+        known = set(self.files) | set(self.failures) | set(self.helpers)
+        return {p for p in known if p.startswith(prefix)}
+
+    def _deploy(self, paths: list[str], *, boot: bool) -> BatchReport:
+        with self._lock:
+            started = time.perf_counter()
+            report = BatchReport()
+            forced = self._users_of(paths) | self._failed_beside(paths)
+            self.loader.forget(paths)
+            self.loader.new_batch()
+            todo = sorted(set(paths) | forced)
+            compiled_before = self.loader.compiled
+            jobs = [partial(self._load, p, p in forced or boot) for p in todo]
+            outcomes = self.worker.run(jobs)
+            changes: dict[str, list[Deployed] | None] = {}
+            loaded: dict[str, LoadedFile] = {}
+            for path, outcome in zip(todo, outcomes, strict=True):
+                report.files += 1
+                if outcome is _UNCHANGED:
+                    report.unchanged += 1
+                elif outcome is _MISSING:
+                    self._undeploy(path, report)
+                elif isinstance(outcome, TimedOut):
+                    self._fail(
+                        DeployError(
+                            path,
+                            None,
+                            f"import did not finish within {outcome.seconds:g} s (an endless loop at the "
+                            "top level?); the previous version stays live. Raise [hotdeploy] "
+                            "import_timeout_s if the file really needs longer",
+                        ),
+                        report,
+                        kind="timeout",
+                    )
+                elif isinstance(outcome, DeployError):
+                    self._fail(outcome, report)
+                elif isinstance(outcome, LoadedFile):
+                    if outcome.services:
+                        changes[path] = [Deployed.of(cls, path, outcome.version) for cls in outcome.services]
+                    loaded[path] = outcome
+            clashes = self.registry.apply(changes)
+            for path, outcome in loaded.items():
+                if path in clashes:
+                    self._fail(clashes[path], report, kind="clash")
+                    continue
+                self.failures.pop(path, None)
+                if not outcome.services:
+                    self.helpers[path] = outcome.digest  # judged below, once all imports are known
+                    old = self.files.pop(path, None)
+                    if old is not None and old.services:
+                        self.registry.apply({path: None})
+                        report.undeployed += 1
+                    continue
+                self.helpers.pop(path, None)
+                names = tuple(cls.name for cls in outcome.services)
+                self.files[path] = FileState(
+                    path, outcome.digest, outcome.version, names, outcome.helpers, time.time()
+                )
+                report.deployed += 1
+                report.services += len(names)
+                report.names.extend(names)
+            self._judge_helpers(report)
+            report.compiled = self.loader.compiled - compiled_before
+            report.ms = round((time.perf_counter() - started) * 1000, 2)
+            self.last_batch = {
+                "files": report.files,
+                "deployed": report.deployed,
+                "services": report.services,
+                "failed": report.failed,
+                "undeployed": report.undeployed,
+                "unchanged": report.unchanged,
+                "compiled": report.compiled,
+                "ms": report.ms,
+                "at": _iso(time.time()),
+            }
+            return report
+
+    def _load(self, path: str, force: bool) -> object:
+        """One job on the import thread; never raises (outcomes are values)."""
+        try:
+            source = read_source(path)
+        except FileNotFoundError:
+            return _MISSING
+        except DeployError as exc:
+            return exc
+        try:
+            digest = digest_of(source)
+            if not force and path not in self.failures:
+                state = self.files.get(path)
+                if (state is not None and state.digest == digest) or self.helpers.get(path) == digest:
+                    return _UNCHANGED
+            return self.loader.load(path, source, digest)
+        except DeployError as exc:
+            return exc
+        except Exception as exc:  # a bug of ours must not stop the batch: report it on the file
+            log.exception("deploy_crashed", path=path)
+            return DeployError(path, None, f"internal error while deploying: {type(exc).__name__}: {exc}")
+
+    def _users_of(self, paths: Iterable[str]) -> set[str]:
+        """Deployed files that imported any of ``paths`` (directly or through another helper)."""
+        changed = set(paths)
+        return {p for p, state in self.files.items() if state.helpers & changed and p not in changed}
+
+    def _failed_beside(self, paths: Iterable[str]) -> set[str]:
+        """Failed files in the folders of ``paths``: a change there (a helper fixed) may mend them.
+
+        Files that timed out are not retried on a neighbour's change; only their own.
+        """
+        folders = {os.path.dirname(p) for p in paths}
+        return {p for p, f in self.failures.items() if f.kind != "timeout" and os.path.dirname(p) in folders}
+
+    def _judge_helpers(self, report: BatchReport) -> None:
+        """A file without services is fine when a service file imports it (or its name starts with _)."""
+        used = {h for state in self.files.values() for h in state.helpers}
+        for path in list(self.helpers):
+            orphan = path not in used and not os.path.basename(path).startswith("_")
+            if orphan and path not in self._orphans:
+                self._fail(
+                    DeployError(
+                        path,
+                        None,
+                        "no Service subclass found; define `class X(Service)` with a handle() method "
+                        "(a helper module is fine when a service file imports it, or name it _x.py)",
+                    ),
+                    report,
+                )
+                self._orphans.add(path)
+            elif not orphan and path in self._orphans:
+                self._orphans.discard(path)
+                self.failures.pop(path, None)
+
+    def _undeploy(self, path: str, report: BatchReport) -> None:
+        self.failures.pop(path, None)
+        self.helpers.pop(path, None)
+        self._orphans.discard(path)
+        sys.modules.pop(module_name_for(path), None)
+        self.files.pop(path, None)
+        names = self.registry.remove_source(path)
+        if names:
+            report.undeployed += 1
+            log.info("undeployed", path=path, services=list(names))
+
+    def _fail(self, exc: DeployError, report: BatchReport, *, kind: str = "error") -> None:
+        report.failed += 1
+        self.failures[exc.path] = DeployFailure(exc.path, exc.line, exc.problem, time.time(), kind)
+        self.helpers.pop(exc.path, None)
+        self._orphans.discard(exc.path)
+        live = self.files.get(exc.path)
+        log.error(
+            "deploy_failed",
+            path=exc.path,
+            line=exc.line,
+            error=exc.problem,
+            kept_live=list(live.services) if live else [],
+        )
+
+    def _known(self) -> set[str]:
+        return set(self.files) | set(self.helpers) | self.loader.helper_paths()
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,108 @@
+"""Bytecode of deployed files, packed into one marshal file so a cold boot is one read.
+
+``ENV/cache/services.pack`` holds, for every known file, the content hash
+of the source it was compiled from and the code object. The pack starts
+with ``importlib.util.MAGIC_NUMBER``: a pack from another Python version is
+ignored whole. An entry is served only when the file's current bytes hash
+to the stored digest, so a changed file is always recompiled, whatever its
+mtime says. The cache is written by portway itself, not by the import
+system, so it works the same with ``PYTHONDONTWRITEBYTECODE=1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import threading
+import types
+from importlib.util import MAGIC_NUMBER
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger("portway.hotdeploy")
+
+PACK_NAME = "services.pack"
+# Bumped when the pack layout changes, beside Python's own magic.
+LAYOUT = 1
+
+
+def digest_of(source: bytes) -> bytes:
+    """Content hash that keys a cache entry (16 bytes of BLAKE2b)."""
+    return hashlib.blake2b(source, digest_size=16).digest()
+
+
+class BytecodeCache:
+    """Code objects by file path, valid only for the exact bytes they came from."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / PACK_NAME if folder is not None else None
+        self._entries: dict[str, tuple[bytes, types.CodeType]] = {}
+        self._dirty = False
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def load(self) -> int:
+        """Read the pack (one read, one unmarshal); return how many entries it held."""
+        if self.path is None:
+            return 0
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            log.warning("cache_unreadable", path=str(self.path), error=exc.strerror)
+            return 0
+        try:
+            magic, layout, entries = marshal.loads(data)
+        except (EOFError, ValueError, TypeError) as exc:
+            # A torn or foreign file: start cold rather than trust it.
+            log.warning("cache_corrupt", path=str(self.path), error=str(exc))
+            return 0
+        if magic != MAGIC_NUMBER or layout != LAYOUT or not isinstance(entries, dict):
+            log.info("cache_other_python", path=str(self.path))
+            return 0
+        self._entries = entries
+        return len(entries)
+
+    def get(self, path: str, digest: bytes) -> types.CodeType | None:
+        """The cached code of ``path`` if it was compiled from bytes hashing to ``digest``."""
+        entry = self._entries.get(path)
+        if entry is not None and entry[0] == digest:
+            self.hits += 1
+            return entry[1]
+        self.misses += 1
+        return None
+
+    def put(self, path: str, digest: bytes, code: types.CodeType) -> None:
+        with self._lock:
+            self._entries[path] = (digest, code)
+            self._dirty = True
+
+    def save(self, keep: set[str]) -> bool:
+        """Write the pack atomically with the entries of ``keep`` paths; return whether it wrote."""
+        if self.path is None:
+            return False
+        with self._lock:
+            stale = [p for p in self._entries if p not in keep]
+            if not self._dirty and not stale:
+                return False
+            for p in stale:
+                del self._entries[p]
+            data = marshal.dumps((MAGIC_NUMBER, LAYOUT, dict(self._entries)))
+            self._dirty = False
+        tmp = self.path.with_name(f".{PACK_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, self.path)  # readers see the old pack or the new one, never half
+        except OSError as exc:
+            log.warning("cache_not_written", path=str(self.path), error=exc.strerror)
+            tmp.unlink(missing_ok=True)
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,153 @@
+"""Watch the pickup folders (inotify through watchdog) and hand changed paths to the deployer.
+
+Every event only marks its path dirty with a deadline a few milliseconds
+ahead (per-path debounce: an editor's create/write/close/rename burst is
+one deploy). One thread deploys whatever is due, as one batch. A path that
+is gone when due gets a short grace period first, because editors that
+save by "rename old away, write new" leave a moment with no file at all;
+it is undeployed only if it is still gone after that.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import structlog
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+from portway.hotdeploy.deployer import Deployer, is_service_path
+
+log = structlog.get_logger("portway.hotdeploy")
+
+DELETE_GRACE_S = 0.05
+CACHE_FLUSH_IDLE_S = 1.0
+# Events that never change a file's content.
+_IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in _IGNORED_EVENTS:
+            return
+        if event.is_directory:
+            if event.event_type == "modified":
+                return  # a folder's mtime moved: its entries get their own events
+            self.watcher.mark(_text(event.src_path))
+            if event.dest_path:
+                self.watcher.mark(_text(event.dest_path))
+            return
+        for raw in (event.src_path, event.dest_path):
+            path = _text(raw)
+            if path and is_service_path(path) and not _hidden_below(path, self.watcher.dirs):
+                self.watcher.mark(path)
+
+
+def _text(path: str | bytes) -> str:
+    return os.fsdecode(path) if path else ""
+
+
+def _hidden_below(path: str, dirs: list[str]) -> bool:
+    """Whether a folder between the pickup folder and the file is hidden (.git, .venv, ...)."""
+    for root in dirs:
+        if path.startswith(root + os.sep):
+            parts = path[len(root) + 1 :].split(os.sep)[:-1]
+            return any(p.startswith(".") or p == "__pycache__" for p in parts)
+    return False
+
+
+class Watcher:
+    """inotify on each pickup folder (recursive) feeding debounced batches to a :class:`Deployer`."""
+
+    def __init__(self, deployer: Deployer, dirs: list[Path], *, debounce_s: float = 0.005) -> None:
+        self.deployer = deployer
+        self.dirs = [str(d) for d in dirs]
+        self.debounce_s = debounce_s
+        self._due: dict[str, float] = {}
+        self._graced: set[str] = set()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._observer: object | None = None
+        self._thread = threading.Thread(target=self._loop, name="portway-hotdeploy-watch", daemon=True)
+
+    def start(self) -> None:
+        from watchdog.observers.inotify import InotifyObserver
+
+        observer = InotifyObserver()
+        handler = _Handler(self)
+        for folder in self.dirs:
+            observer.schedule(handler, folder, recursive=True)
+        observer.start()
+        self._observer = observer
+        self._thread.start()
+        log.info("watching", dirs=self.dirs)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        observer = self._observer
+        if observer is not None:
+            observer.stop()  # type: ignore[attr-defined]
+            observer.join(5)  # type: ignore[attr-defined]
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(30)
+
+    def mark(self, path: str, delay: float | None = None) -> None:
+        """Deploy ``path`` once no event touched it for ``delay`` (default: the debounce)."""
+        deadline = time.monotonic() + (self.debounce_s if delay is None else delay)
+        with self._cond:
+            self._due[path] = deadline
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        dirty_since: float | None = None
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    now = time.monotonic()
+                    ready = [p for p, t in self._due.items() if t <= now]
+                    if ready:
+                        break
+                    if self._due:
+                        self._cond.wait(min(self._due.values()) - now)
+                    elif dirty_since is not None:
+                        if not self._cond.wait(CACHE_FLUSH_IDLE_S):
+                            break  # idle: time to write the bytecode cache
+                    else:
+                        self._cond.wait()
+                if self._stopping:
+                    return
+                for p in ready:
+                    del self._due[p]
+            if not ready:
+                self.deployer.save_cache()
+                dirty_since = None
+                continue
+            batch = self._settle(ready)
+            if not batch:
+                continue
+            try:
+                report = self.deployer.deploy_paths(batch)
+            except Exception:  # keep watching whatever a batch did
+                log.exception("deploy_batch_crashed", paths=batch)
+                continue
+            if report.compiled:
+                dirty_since = time.monotonic()
+
+    def _settle(self, ready: list[str]) -> list[str]:
+        """Paths to deploy now; a vanished file waits one grace period before it is undeployed."""
+        batch = []
+        for path in ready:
+            if os.path.lexists(path) or path in self._graced:
+                self._graced.discard(path)
+                batch.append(path)
+            else:
+                self._graced.add(path)
+                self.mark(path, DELETE_GRACE_S)
+        return batch

@@ -1,0 +1,167 @@
+"""Run service-file imports on a worker thread, each one within a time limit.
+
+A service file's top level is arbitrary user code: a ``while True:`` at
+import time must not hang the watcher or the boot. Python cannot kill a
+thread, so the import runs on a daemon worker thread while the deploying
+thread waits with a deadline per file. When a file overruns:
+
+* the file is reported as failed (``TimedOut``) and the remaining files go
+  to a fresh worker thread;
+* the stuck thread is abandoned and asked to stop with an asynchronous
+  exception (``ImportTimeout``, raised in it the next time it runs Python
+  bytecode). A pure-Python loop stops at once; code blocked inside a C call
+  (``time.sleep(1e9)``, a socket read without timeout) keeps its thread
+  until the call returns. :attr:`ImportWorker.abandoned` counts threads
+  that were abandoned and have not ended, for ``portway deploy status``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class ImportTimeout(BaseException):
+    """Raised inside an abandoned import thread; BaseException so user ``except Exception`` won't eat it."""
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    """The job did not finish within the limit."""
+
+    seconds: float
+
+
+class _Batch(Generic[T]):
+    def __init__(self, jobs: Sequence[Callable[[], T]]) -> None:
+        self.jobs = jobs
+        self.results: list[T | TimedOut] = []
+        self.started = time.monotonic()  # when the current job started
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.abandoned = False
+
+
+class _Thread(threading.Thread):
+    def __init__(self, owner: ImportWorker) -> None:
+        super().__init__(name="portway-hotdeploy-import", daemon=True)
+        self.owner = owner
+        self.inbox: queue.SimpleQueue[_Batch[object] | None] = queue.SimpleQueue()
+
+    def run(self) -> None:
+        try:
+            while True:
+                batch = self.inbox.get()
+                if batch is None:
+                    return
+                if not self._run(batch):
+                    return
+        except ImportTimeout:
+            return
+        finally:
+            self.owner._ended(self)
+
+    def _run(self, batch: _Batch[object]) -> bool:
+        """Run the batch's jobs from where it stands; False when this thread was abandoned."""
+        while True:
+            with batch.lock:
+                if batch.abandoned:
+                    return False
+                index = len(batch.results)
+                if index >= len(batch.jobs):
+                    batch.done.set()
+                    return True
+                batch.started = time.monotonic()
+            result = batch.jobs[index]()
+            with batch.lock:
+                if batch.abandoned:
+                    return False
+                batch.results.append(result)
+
+
+class ImportWorker:
+    """Runs jobs (callables that never raise) in order on one worker thread, each within ``timeout_s``."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._thread: _Thread | None = None
+        self._stuck: set[_Thread] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def abandoned(self) -> int:
+        """Threads given up on after a timeout that are still running."""
+        with self._lock:
+            return len(self._stuck)
+
+    def run(self, jobs: Sequence[Callable[[], T]]) -> list[T | TimedOut]:
+        """Run ``jobs`` in order; a job that overruns yields :class:`TimedOut`. Not reentrant."""
+        batch: _Batch[T] = _Batch(jobs)
+        if not jobs:
+            return []
+        while True:
+            thread = self._current()
+            thread.inbox.put(batch)  # type: ignore[arg-type]
+            if self._wait(batch):
+                return batch.results
+            # The job at len(results) overran: count it failed, go on with a new thread.
+            self._abandon(thread)
+            batch.results.append(TimedOut(self.timeout_s))
+            if len(batch.results) >= len(jobs):
+                return batch.results
+            batch = self._resume(batch)
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.inbox.put(None)
+
+    def _wait(self, batch: _Batch[T]) -> bool:
+        """Wait for the batch; False when its current job has overrun (the batch is then abandoned)."""
+        while True:
+            with batch.lock:
+                deadline = batch.started + self.timeout_s
+            left = deadline - time.monotonic()
+            if batch.done.wait(max(left, 0.0) + 0.001):
+                return True
+            with batch.lock:
+                if batch.done.is_set():
+                    return True
+                if time.monotonic() >= batch.started + self.timeout_s:
+                    batch.abandoned = True
+                    return False
+
+    def _resume(self, old: _Batch[T]) -> _Batch[T]:
+        batch: _Batch[T] = _Batch(old.jobs)
+        batch.results = old.results
+        return batch
+
+    def _current(self) -> _Thread:
+        with self._lock:
+            if self._thread is None:
+                self._thread = _Thread(self)
+                self._thread.start()
+            return self._thread
+
+    def _abandon(self, thread: _Thread) -> None:
+        with self._lock:
+            if self._thread is thread:
+                self._thread = None
+            self._stuck.add(thread)
+        ident = thread.ident
+        if ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(ImportTimeout))
+
+    def _ended(self, thread: _Thread) -> None:
+        with self._lock:
+            self._stuck.discard(thread)
+            if self._thread is thread:
+                self._thread = None
