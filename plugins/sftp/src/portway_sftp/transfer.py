@@ -1,0 +1,198 @@
+"""Fast file transfers: pipelined SFTP reads and writes with a bounded window.
+
+paramiko's own ``getfo`` asks for a whole file at once (unbounded prefetch)
+and its ``putfo`` writes 32 KiB at a time; both leave most of the link idle
+or flood it. Here a fixed number of requests of ``chunk`` bytes is kept in
+flight, answers are matched by request id (servers may answer out of order),
+short reads are re-asked, and an optional bandwidth limit paces the sender.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from paramiko.message import Message
+from paramiko.sftp import (
+    CMD_CLOSE,
+    CMD_DATA,
+    CMD_HANDLE,
+    CMD_OPEN,
+    CMD_READ,
+    CMD_STATUS,
+    CMD_WRITE,
+    SFTP_FLAG_CREATE,
+    SFTP_FLAG_READ,
+    SFTP_FLAG_TRUNC,
+    SFTP_FLAG_WRITE,
+    int64,
+)
+from paramiko.sftp_attr import SFTPAttributes
+from paramiko.sftp_client import SFTPClient
+from paramiko.ssh_exception import SSHException
+
+
+class Throttle:
+    """Paces a transfer to ``kbit_per_s`` (1 Kbit = 1024 bits, as ``sftp -l`` counts)."""
+
+    def __init__(self, kbit_per_s: int) -> None:
+        self.bytes_per_s = kbit_per_s * 1024 / 8
+        self.started = 0.0
+        self.sent = 0
+
+    def wait(self, nbytes: int) -> None:
+        """Sleep until sending ``nbytes`` more keeps the average at or under the limit."""
+        if self.bytes_per_s <= 0:
+            return
+        now = time.monotonic()
+        if not self.sent:
+            self.started = now
+        self.sent += nbytes
+        ahead = (self.sent - nbytes) / self.bytes_per_s - (now - self.started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+@dataclass
+class _Replies:
+    """Collects answers to our requests; paramiko calls ``_async_response`` for each."""
+
+    got: dict[int, tuple[int, Message]]
+
+    def _async_response(self, kind: int, msg: Message, num: int) -> None:
+        self.got[num] = (kind, msg)
+
+
+def _wait(sftp: Any, replies: _Replies, num: int) -> tuple[int, Message]:
+    while num not in replies.got:
+        sftp._read_response()
+    return replies.got.pop(num)
+
+
+def _open(sftp: Any, path: str, flags: int, mode: int | None = None) -> bytes:
+    attrs = SFTPAttributes()
+    if mode is not None:
+        attrs.st_mode = mode
+    kind, msg = sftp._request(CMD_OPEN, path, flags, attrs)
+    if kind != CMD_HANDLE:
+        raise OSError(f"unexpected answer {kind} to open")
+    handle: bytes = msg.get_binary()
+    return handle
+
+
+def _close(sftp: Any, handle: bytes) -> None:
+    sftp._request(CMD_CLOSE, handle)
+
+
+def download(
+    sftp: SFTPClient,
+    path: str,
+    out: BinaryIO,
+    size: int,
+    *,
+    chunk: int,
+    in_flight: int,
+    throttle: Throttle | None = None,
+) -> int:
+    """Read ``size`` bytes of ``path`` into seekable ``out``; return the bytes read."""
+    client: Any = sftp
+    handle = _open(client, path, SFTP_FLAG_READ)
+    replies = _Replies({})
+    pending: dict[int, tuple[int, int]] = {}  # request id -> (offset, length)
+    order: list[int] = []
+    next_offset = 0
+    received = 0
+    position = 0
+    try:
+        while True:
+            while len(pending) < in_flight and next_offset < size:
+                length = min(chunk, size - next_offset)
+                if throttle is not None:
+                    throttle.wait(length)
+                num = client._async_request(replies, CMD_READ, handle, int64(next_offset), length)
+                pending[num] = (next_offset, length)
+                order.append(num)
+                next_offset += length
+            if not pending:
+                break
+            num = order.pop(0)
+            offset, length = pending.pop(num)
+            kind, msg = _wait(client, replies, num)
+            if kind == CMD_STATUS:
+                client._convert_status(msg)  # raises: EOFError at end of file, OSError on error
+                raise OSError(f"server answered a read at {offset} with no data")
+            if kind != CMD_DATA:
+                raise OSError(f"unexpected answer {kind} to read")
+            data = msg.get_string()
+            if position != offset:
+                out.seek(offset)
+            out.write(data)
+            position = offset + len(data)
+            received += len(data)
+            if len(data) < length:  # a short read: ask for the rest at once
+                rest = client._async_request(replies, CMD_READ, handle, int64(position), length - len(data))
+                pending[rest] = (position, length - len(data))
+                order.insert(0, rest)
+    except EOFError:
+        pass  # the file shrank while we read it; we keep what there was
+    finally:
+        _drain(client, replies, pending)
+        _close(client, handle)
+    return received
+
+
+def upload(
+    sftp: SFTPClient,
+    source: BinaryIO,
+    path: str,
+    *,
+    chunk: int,
+    in_flight: int,
+    mode: int | None = None,
+    throttle: Throttle | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write everything from ``source`` to a new ``path`` (truncated); return bytes written."""
+    client: Any = sftp
+    handle = _open(client, path, SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC, mode)
+    replies = _Replies({})
+    pending: dict[int, tuple[int, int]] = {}
+    order: list[int] = []
+    offset = 0
+    try:
+        while True:
+            data = source.read(chunk)
+            if data:
+                if throttle is not None:
+                    throttle.wait(len(data))
+                num = client._async_request(replies, CMD_WRITE, handle, int64(offset), data)
+                pending[num] = (offset, len(data))
+                order.append(num)
+                offset += len(data)
+                if progress is not None:
+                    progress(offset)
+            while order and (len(pending) >= in_flight or not data):
+                num = order.pop(0)
+                pending.pop(num)
+                kind, msg = _wait(client, replies, num)
+                if kind != CMD_STATUS:
+                    raise OSError(f"unexpected answer {kind} to write")
+                client._convert_status(msg)
+            if not data:
+                break
+    finally:
+        _drain(client, replies, pending)
+        _close(client, handle)
+    return offset
+
+
+def _drain(client: Any, replies: _Replies, pending: dict[int, tuple[int, int]]) -> None:
+    """Read the answers still owed to us so the channel stays in step for the next request."""
+    for num in list(pending):
+        try:
+            _wait(client, replies, num)
+        except (OSError, EOFError, SSHException):
+            return  # the channel is gone; the pool will replace this client
+    pending.clear()
