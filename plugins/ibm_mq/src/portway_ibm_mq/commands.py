@@ -114,7 +114,7 @@ def _run(env: str, conn: str, action: str, arguments: dict[str, Any]) -> Any:
         settings = runtime.catalog.resolve("connection", "ibm_mq", conn)
         if getattr(settings, "is_memory", False):
             raise click.ClickException(
-                f"connection {conn!r} uses the in-memory queue manager {settings.backend!r} "  # type: ignore[attr-defined]
+                f"connection {conn!r} uses the in-memory queue manager {settings.backend!r} "
                 "which lives inside the server process, and the server is not running; "
                 f"start it (`portway start {env}`) and run this again"
             )

@@ -1,0 +1,78 @@
+"""`portway mq send` and `portway mq ping`, in-process and through a running server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from portway.cli import cli
+from portway.runtime import Runtime
+
+TAKE_SERVICE = """
+from portway import Service
+
+class Take(Service):
+    name = "mq.take"
+
+    def handle(self):
+        message = self.out.ibm_mq["QM"].get(self.request.payload["queue"], wait_s=5)
+        self.response.payload = None if message is None else {
+            "text": message.text, "priority": message.md.priority, "correl_id": message.md.correl_id.hex(),
+            "properties": message.properties,
+        }
+"""
+
+
+def store_connection(env, settings) -> None:
+    runtime = Runtime(env)
+    try:
+        runtime.catalog.create("connection", "ibm_mq", "QM", settings)
+    finally:
+        runtime.close()
+
+
+def test_send_in_process_refuses_the_memory_backend_without_a_server(portway_env, mq_settings):
+    store_connection(portway_env, mq_settings)
+    result = CliRunner().invoke(cli, ["mq", "send", str(portway_env.root), "QM", "Q", "--data", "x"])
+    assert result.exit_code == 1
+    assert "in-memory queue manager" in result.output and "portway start" in result.output
+
+
+def test_send_needs_exactly_one_body(portway_env, mq_settings):
+    store_connection(portway_env, mq_settings)
+    result = CliRunner().invoke(cli, ["mq", "send", str(portway_env.root), "QM", "Q"])
+    assert result.exit_code == 2 and "exactly one of --data or --file" in result.output
+
+
+def test_ping_in_process_reports_the_reason_code(portway_env, mq_settings, qm):
+    store_connection(portway_env, mq_settings)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["mq", "ping", str(portway_env.root), "QM"])
+    assert ok.exit_code == 0 and ok.stdout.startswith("OK ")
+    qm.users = {"app": "x"}
+    failed = runner.invoke(cli, ["mq", "ping", str(portway_env.root), "QM"])
+    assert failed.exit_code == 1
+    assert "2035 MQRC_NOT_AUTHORIZED" in failed.output
+
+
+@pytest.mark.slow
+def test_send_and_ping_through_the_running_server(portway_env, portway_server, deploy_service):
+    # The server process has its own in-memory queue manager: only the admin API reaches it.
+    store_connection(portway_env, {"backend": "memory:CLI"})
+    deploy_service("take.py", TAKE_SERVICE)
+    runner = CliRunner()
+    args = ["mq", "send", str(portway_env.root), "QM", "DEV.QUEUE.1", "--data", "hello"]
+    sent = runner.invoke(cli, [*args, "--priority", "6", "--correlation-id", "c1", "-H", "k=v"])
+    assert sent.exit_code == 0, sent.output
+    md = json.loads(sent.stdout)
+    assert md["queue"] == "DEV.QUEUE.1" and md["priority"] == 6 and len(md["msg_id"]) == 48
+    got = portway_server.invoke("mq.take", {"queue": "DEV.QUEUE.1"})
+    assert got == {
+        "text": "hello",
+        "priority": 6,
+        "correl_id": "6331" + "00" * 22,
+        "properties": {"k": "v"},
+    }
+    pinged = runner.invoke(cli, ["mq", "ping", str(portway_env.root), "QM"])
+    assert pinged.exit_code == 0 and pinged.stdout.startswith("OK ")
