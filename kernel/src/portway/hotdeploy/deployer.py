@@ -75,6 +75,10 @@ class _Missing:
 
 
 _MISSING = _Missing()
+NO_SERVICE = (
+    "no Service subclass found; define `class X(Service)` with a handle() method "
+    "(a helper module is fine when a service file imports it, or name it _x.py)"
+)
 _UNCHANGED = object()
 
 
@@ -337,11 +341,10 @@ class Deployer:
                     continue
                 self.failures.pop(path, None)
                 if not outcome.services:
+                    if path in self.files:  # had services, has none now: a mistake, keep them live
+                        self._fail(DeployError(path, None, NO_SERVICE), report)
+                        continue
                     self.helpers[path] = outcome.digest  # judged below, once all imports are known
-                    old = self.files.pop(path, None)
-                    if old is not None and old.services:
-                        self.registry.apply({path: None})
-                        report.undeployed += 1
                     continue
                 self.helpers.pop(path, None)
                 names = tuple(cls.name for cls in outcome.services)
@@ -372,6 +375,8 @@ class Deployer:
         try:
             source = read_source(path)
         except FileNotFoundError:
+            if os.path.islink(path):
+                return DeployError(path, None, "symlink points to a missing file; fix or remove the link")
             return _MISSING
         except DeployError as exc:
             return exc
@@ -408,12 +413,7 @@ class Deployer:
             orphan = path not in used and not os.path.basename(path).startswith("_")
             if orphan and path not in self._orphans:
                 self._fail(
-                    DeployError(
-                        path,
-                        None,
-                        "no Service subclass found; define `class X(Service)` with a handle() method "
-                        "(a helper module is fine when a service file imports it, or name it _x.py)",
-                    ),
+                    DeployError(path, None, NO_SERVICE),
                     report,
                 )
                 self._orphans.add(path)

@@ -198,7 +198,7 @@ class Loader:
         name: str,
         globals: Mapping[str, object] | None = None,
         locals: Mapping[str, object] | None = None,
-        fromlist: Sequence[str] = (),
+        fromlist: Sequence[str] | None = (),
         level: int = 0,
     ) -> types.ModuleType:
         """``__import__`` of deployed modules: a sibling file of the importer is answered here."""
@@ -216,7 +216,7 @@ class Loader:
             if (
                 module is not None
                 and not getattr(getattr(module, "__spec__", None), "_initializing", False)
-                and all(hasattr(module, attr) for attr in fromlist if attr != "*")
+                and all(hasattr(module, attr) for attr in fromlist or () if attr != "*")
             ):
                 return module
         return _real_import(name, globals, locals, fromlist, level)
