@@ -207,7 +207,10 @@ class Session:
     def run_line(self, raw: str) -> _CommandError | None:
         """Run one line; return the error that should stop a script, if any."""
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line:
+            return None
+        if line.startswith("#"):
+            self._print(f"sftp> {line}")  # sftp echoes comments, then skips them
             return None
         echo, ignore = True, False
         while line[:1] in ("-", "@"):
