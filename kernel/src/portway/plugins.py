@@ -90,7 +90,7 @@ class Plugins:
         """Mark a plugin failed and withdraw everything it contributed."""
         status = self.statuses.get(plugin)
         self.statuses[plugin] = PluginStatus(plugin, "failed", reason, status.module if status else "")
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "connection": self.connection_types,
             "channel": self.channel_types,
             "auth factor": self.auth_factors,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portway.declarations import ChannelType, ConnectionType
 from portway.runtime import Runtime
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -82,12 +83,14 @@ def _schemas(runtime: Runtime) -> dict[str, Any]:
             "properties": {"settings": {"type": "object"}, "pool": {"type": "object"}},
         },
     }
-    for kind, types in (
+    kinds: list[tuple[str, dict[str, ConnectionType] | dict[str, ChannelType]]] = [
         ("Connection", runtime.plugins.connection_types),
         ("Channel", runtime.plugins.channel_types),
-    ):
+    ]
+    for kind, types in kinds:
         variants = []
-        for name, declaration in sorted(types.items()):
+        for name in sorted(types):
+            declaration: ConnectionType | ChannelType = types[name]
             key = f"{kind}Settings_{name}"
             schemas[key] = declaration.settings.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schemas[key].pop("$defs", {}))
