@@ -50,7 +50,7 @@ from portway_ftp.errors import (
     unsupported,
     with_reply,
 )
-from portway_ftp.listing import child_path, parse_facts, parse_list_line
+from portway_ftp.listing import child_path, fact_time, parse_facts, parse_list_line
 from portway_ftp.settings import FtpSettings, TlsMode
 from portway_ftp.tls import certificate_error, make_context
 
@@ -667,11 +667,15 @@ class FtpClient:
 
     def _preserve(self, source: Path, path: str) -> None:
         stat = source.stat()
+        stamp = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y%m%d%H%M%S")
         if "MFMT" in self.features:
-            stamp = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y%m%d%H%M%S")
             self._command("preserve time", path, f"MFMT {stamp} {path}")
         else:
-            log.info("ftp_time_not_kept", path=path, reason="server does not offer MFMT")
+            # vsftpd (mdtm_write=YES) and some others set the time with a two-argument MDTM.
+            try:
+                self._command("preserve time", path, f"MDTM {stamp} {path}")
+            except FileError as exc:
+                log.info("ftp_time_not_kept", path=path, reason=f"no MFMT and MDTM refused: {exc.reason}")
         try:
             self.chmod(stat.st_mode & 0o7777, path)
         except Unsupported as exc:
@@ -679,8 +683,13 @@ class FtpClient:
 
     def _copy_times(self, path: str, local: Path) -> None:
         info = self.get_info(path)
-        if info.mtime is not None:
-            stamp = info.mtime.timestamp()
+        mtime = info.mtime
+        if not self._mlsd and "MDTM" in self.features:
+            # LIST shows minutes, or only the day for old files; MDTM has seconds.
+            reply = self._command("preserve time", path, f"MDTM {path}")
+            mtime = fact_time(reply[4:].strip()) or mtime
+        if mtime is not None:
+            stamp = mtime.timestamp()
             os.utime(local, (stamp, stamp))
         if info.mode is not None:
             local.chmod(info.mode)

@@ -65,7 +65,7 @@ def parse_facts(line: str, directory: str) -> FileInfo | None:
         path=path,
         kind=kind,
         size=int(facts["size"]) if facts.get("size", "").isdigit() else None,
-        mtime=_fact_time(facts.get("modify", "")),
+        mtime=fact_time(facts.get("modify", "")),
         mode=int(raw_mode, 8) & 0o7777 if _octal(raw_mode) else None,
         owner=facts.get("unix.owner") or facts.get("unix.uid"),
         group=facts.get("unix.group") or facts.get("unix.gid"),
@@ -88,7 +88,8 @@ def _octal(text: str) -> bool:
     return bool(text) and all(c in "01234567" for c in text)
 
 
-def _fact_time(text: str) -> datetime | None:
+def fact_time(text: str) -> datetime | None:
+    """An MLSD/MDTM time (``YYYYMMDDHHMMSS[.fff]``, UTC); ``None`` if it is not one."""
     if len(text) < 14 or not text[:14].isdigit():
         return None
     stamp = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
