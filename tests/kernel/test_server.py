@@ -209,3 +209,22 @@ def test_sigterm_drains_too(server: ServerHandle) -> None:
         time.sleep(0.02)
     assert not pid_alive(pid)
     assert "server_stopped" in (server.env.logs_dir / "server.log").read_text()
+
+
+def test_cli_ping_and_action_go_through_the_running_server(
+    server: ServerHandle, echo_settings: dict[str, Any]
+) -> None:
+    server.request(
+        "POST", "/admin/api/connections", {"type": "echo", "name": "e9", "settings": echo_settings}
+    )
+    env = str(server.env.root)
+    cli = [sys.executable, "-m", "portway.cli", "conn"]
+    ping = subprocess.run([*cli, "ping", env, "echo", "e9"], capture_output=True, text=True, timeout=60)
+    assert ping.returncode == 0 and ping.stdout.startswith("OK "), ping.stderr
+    action = subprocess.run(
+        [*cli, "action", env, "echo", "e9", "echo", "-a", "text=srv"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert action.stdout.strip() == "srv", action.stderr

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from portway import environment
-from portway.cli.remote import notify_changed
+from portway.cli.remote import call, notify_changed, server_pid
 from portway.cli.typed import TypeGroup
 
 
@@ -104,17 +104,28 @@ def show(env: str, type_name: str, name: str) -> None:
 @click.argument("type_name", metavar="TYPE")
 @click.argument("name")
 def ping(env: str, type_name: str, name: str) -> None:
-    """Open a connection, run its ping, print the time or the reason it failed."""
+    """Open a connection, run its ping, print the time or the reason it failed.
+
+    Goes through the running server when there is one (it sees the same
+    network and in-memory backends as your services), else runs here.
+    """
     from portway.errors import ConnectionFailed
 
-    runtime = _runtime(env)
-    try:
-        ms = runtime.connections.ping(type_name, name)
-    except ConnectionFailed as exc:
-        click.secho(f"FAILED: {exc.reason}", fg="red", err=True)
-        raise SystemExit(1) from None
-    finally:
-        runtime.close()
+    loaded = environment.load(env)
+    if server_pid(loaded) is not None:
+        answer = call(loaded, "POST", f"/connections/{_quote(type_name)}/{_quote(name)}/ping", {})
+        ok, ms, reason = answer["ok"], answer.get("ms", 0.0), answer.get("reason", "")
+    else:
+        runtime = _runtime(env)
+        try:
+            ms, ok, reason = runtime.connections.ping(type_name, name), True, ""
+        except ConnectionFailed as exc:
+            ok, ms, reason = False, 0.0, exc.reason
+        finally:
+            runtime.close()
+    if not ok:
+        click.secho(f"FAILED: {reason}", fg="red", err=True)
+        raise SystemExit(1)
     click.echo(f"OK {ms:.1f} ms")
 
 
@@ -140,16 +151,31 @@ def delete(env: str, type_name: str, name: str) -> None:
 @click.argument("action")
 @click.option("--arg", "-a", "pairs", multiple=True, help="Action argument as key=value (repeatable).")
 def action(env: str, type_name: str, name: str, action: str, pairs: tuple[str, ...]) -> None:
-    """Run one of a connection type's actions (see `portway plugins`) and print the result."""
+    """Run one of a connection type's actions (see `portway plugins`) and print the result.
+
+    Like ping, it goes through the running server when there is one.
+    """
     from portway.cli.model_options import parse_pairs
+    from portway.plugins import load_plugins
     from portway.server.admin_api import run_connection_action
 
-    runtime = _runtime(env)
-    try:
-        declaration = runtime.plugins.connection_type(type_name)
-        model = next((a.arguments for a in declaration.actions if a.name == action), None)
-        arguments = parse_pairs(model, pairs, f"{type_name} action {action!r}") if model else {}
-        result = run_connection_action(runtime, type_name, name, action, arguments)
-    finally:
-        runtime.close()
+    loaded = environment.load(env)
+    declaration = load_plugins(loaded.settings.plugins.disabled).connection_type(type_name)
+    model = next((a.arguments for a in declaration.actions if a.name == action), None)
+    arguments = parse_pairs(model, pairs, f"{type_name} action {action!r}") if model else {}
+    if server_pid(loaded) is not None:
+        path = f"/connections/{_quote(type_name)}/{_quote(name)}/actions/{_quote(action)}"
+        result = call(loaded, "POST", path, arguments)["result"]
+    else:
+        runtime = _runtime(env)
+        try:
+            result = run_connection_action(runtime, type_name, name, action, arguments)
+        finally:
+            runtime.close()
     click.echo(result if isinstance(result, str) else json.dumps(result, indent=2))
+
+
+def _quote(part: str) -> str:
+    from urllib.parse import quote
+
+    return quote(part, safe="")
