@@ -86,16 +86,8 @@ class Runtime:
         return True
 
     def deploy_status(self) -> dict[str, Any]:
-        """Deployed services and the files that failed to deploy, as JSON-able data."""
-        from portway.views import iso, service_view
-
-        return {
-            "services": [service_view(d) for d in self.registry.all()],
-            "failures": [
-                {"path": f.path, "line": f.line, "error": f.error, "at": iso(f.at)}
-                for f in self.deployer.failures.values()
-            ],
-        }
+        """Deployed services, failed files, helper modules, boot figures (see Deployer.status)."""
+        return self.deployer.status()
 
     def close(self) -> None:
         self.deployer.close()

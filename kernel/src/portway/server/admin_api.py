@@ -82,6 +82,7 @@ class AdminApi:
             Route("/services", g(self.services), methods=["GET"]),
             Route("/services/{name}/invoke", g(self.invoke), methods=["POST"]),
             Route("/deploy", g(self.deploy_status), methods=["GET"]),
+            Route("/deploy/rollback/{name}", g(self.deploy_rollback), methods=["POST"]),
             Route("/reload", g(self.reload), methods=["POST"]),
         ]
 
@@ -213,6 +214,10 @@ class AdminApi:
 
     async def deploy_status(self, request: Request) -> Response:
         return JSONResponse(self.rt.deploy_status())
+
+    async def deploy_rollback(self, request: Request) -> Response:
+        previous = await to_thread.run_sync(self.rt.deployer.rollback, request.path_params["name"])
+        return JSONResponse(service_view(previous))
 
     async def reload(self, request: Request) -> Response:
         changed = await to_thread.run_sync(self.rt.refresh)
