@@ -32,8 +32,11 @@ def library() -> ModuleType:
     for name in ("ibmmq", "pymqi"):
         try:
             return __import__(name)
-        except ImportError as exc:  # also raised when libmqic_r.so is missing
-            problems.append(f"import {name}: {exc}")
+        except ImportError as exc:  # also raised when libmqm_r.so is missing
+            root: BaseException = exc
+            while root.__context__ is not None:  # ibmmq hides the missing .so behind a fallback import
+                root = root.__context__
+            problems.append(f"import {name}: {root}")
     raise ClientLibraryMissing(
         "the IBM MQ client library is not available: install IBM's MQ client (the redistributable "
         "client, e.g. in /opt/mqm, with its lib64 on LD_LIBRARY_PATH) and then "
@@ -70,7 +73,9 @@ def _call(mq: ModuleType, operation: str, queue: str, work: Callable[[], T]) -> 
     try:
         return work()
     except mq.MQMIError as exc:
-        raise MQError(int(exc.reason), operation, queue, int(exc.comp)) from exc
+        code = int(exc.reason)
+        names = getattr(getattr(mq, "CMQSTRC", None), "MQRC_DICT", {})
+        raise MQError(code, operation, queue, int(exc.comp), name=names.get(code)) from exc
 
 
 def _text(value: Any) -> str:

@@ -105,8 +105,12 @@ class MQError(PortwayError):
     ``queue`` the queue, when there is one.
     """
 
-    def __init__(self, code: int, operation: str = "", queue: str = "", comp: int = CC_FAILED) -> None:
+    def __init__(
+        self, code: int, operation: str = "", queue: str = "", comp: int = CC_FAILED, name: str | None = None
+    ) -> None:
         found = reason(code)
+        if name and code not in REASONS:  # the client library knows every MQRC name
+            found = Reason(code, name, found.hint)
         self.comp = comp
         self.reason = code
         self.name = found.name
