@@ -128,6 +128,9 @@ def open_transport(settings: SftpSettings, endpoint: Endpoint, log_channel: str)
             transport.start_client(timeout=endpoint.connect_timeout)
         except paramiko.SSHException as exc:
             raise _negotiation_error(endpoint, exc) from exc
+        if not getattr(transport, "initial_kex_done", True):  # start_client returns quietly on timeout
+            waited = f"{endpoint.connect_timeout:g} s"
+            raise ConnectTimedOut(endpoint.address, f"no answer within {waited} during the SSH handshake")
         check_host_key(transport, endpoint)
         authenticate(transport, settings, endpoint)
         if endpoint.options.keepalive_s:
@@ -373,9 +376,15 @@ def load_keys(settings: SftpSettings, endpoint: Endpoint) -> list[tuple[str, par
                 raise AuthenticationFailed(path, "private_key_file does not exist; fix the path")
             continue
         try:
-            found.append((path, paramiko.PKey.from_path(path, passphrase)))
+            # from_path hands the passphrase to cryptography, which wants bytes.
+            secret = passphrase.encode() if passphrase is not None else None
+            found.append((path, paramiko.PKey.from_path(path, secret)))
         except paramiko.PasswordRequiredException as exc:
             raise AuthenticationFailed(path, "the private key is encrypted; set passphrase") from exc
+        except TypeError as exc:  # cryptography's way of saying a passphrase is needed
+            if passphrase is None and "password" in str(exc).lower():
+                raise AuthenticationFailed(path, "the private key is encrypted; set passphrase") from exc
+            raise AuthenticationFailed(path, _key_problem(exc, passphrase)) from exc
         except (paramiko.SSHException, ValueError) as exc:
             raise AuthenticationFailed(path, _key_problem(exc, passphrase)) from exc
         except OSError as exc:
@@ -397,18 +406,13 @@ def _parse_inline(text: str, passphrase: str | None, endpoint: Endpoint) -> para
             ) from exc
         except (paramiko.SSHException, ValueError) as exc:
             problem = _key_problem(exc, passphrase)
-            if "passphrase" in problem:
-                break
     raise AuthenticationFailed("private_key", problem)
 
 
 def _key_problem(exc: BaseException, passphrase: str | None) -> str:
-    text = str(exc)
-    if passphrase is not None and (
-        "decrypt" in text.lower() or "password" in text.lower() or "checkints" in text
-    ):
-        return "the passphrase is wrong for this private key"
-    return f"cannot load the private key: {text}"
+    if passphrase is not None:
+        return f"the passphrase is wrong for this private key, or the key is damaged ({exc})"
+    return f"cannot load the private key: {exc}"
 
 
 def _negotiation_error(endpoint: Endpoint, exc: BaseException) -> Exception:
