@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ class EchoServer:
     def drop_all(self) -> None:
         """Close every open client connection from the server side."""
         for handler in list(self.live):
-            handler.request.close()
+            # shutdown, not close: the handler's file objects keep the fd open
+            handler.request.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(socketserver.StreamRequestHandler):
