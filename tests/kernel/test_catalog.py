@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+
 from portway.catalog import MASK
 from portway.environment import Environment
 from portway.errors import ConfigError, ConflictError, NotFoundError, SettingError

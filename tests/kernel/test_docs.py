@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from portway import hookspecs
 from portway.cli import BUILTIN_COMMANDS
 

@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+
 from portway.cli.remote import pid_alive, server_pid
 from portway.testing import ServerHandle
 
