@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from portway_ftp.certificates import CertificateFiles, make_certificates
 from portway_ftp.client import FtpClient
 from portway_ftp.demo_server import DemoServer, HandlerOptions

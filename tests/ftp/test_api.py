@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from portway.files import (
     AlreadyExists,
     FileClient,

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
+
 from portway import filescript, filetree
 from portway.files import (
     AlreadyExists,
@@ -35,7 +36,6 @@ from portway.files import (
     Unsupported,
     parse_mode,
 )
-
 from portway_ftp import transfer
 from portway_ftp.control import ControlConnection
 from portway_ftp.errors import (
@@ -763,17 +763,20 @@ def _login(control: ControlConnection, settings: FtpSettings) -> None:
     except ftplib.Error as exc:
         reply = str(exc)
         code = reply_code(reply)
+        wants_tls = any(word in reply.lower() for word in ("encrypt", "ssl", "tls", "secure"))
+        if settings.tls is TlsMode.NONE and (code in (522, 534) or wants_tls):
+            raise with_reply(
+                TlsRefused(
+                    settings.address, f"login refused: {reply}; the server wants FTPS: set tls=explicit"
+                ),
+                reply,
+            ) from exc
         if code in (530, 331, 332) or code // 100 == 3:
             raise with_reply(
                 LoginRefused(
                     settings.address,
                     f"login as {settings.username!r} refused: {reply}; check username and password",
                 ),
-                reply,
-            ) from exc
-        if code in (534, 522) or "ssl" in reply.lower() or "tls" in reply.lower():
-            raise with_reply(
-                TlsRefused(settings.address, f"login refused: {reply}; the server wants TLS: tls=explicit"),
                 reply,
             ) from exc
         raise with_reply(ConnectError(settings.address, f"login refused: {reply}"), reply) from exc

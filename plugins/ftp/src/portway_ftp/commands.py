@@ -29,7 +29,6 @@ def exec_script(env: str, conn: str, script: IO[str]) -> None:
     from portway import environment
     from portway.filescript import ScriptFailed, run_script
     from portway.runtime import Runtime
-
     from portway_ftp.client import FtpClient
 
     text = script.read()

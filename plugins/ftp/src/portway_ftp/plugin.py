@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portway import Action, ConnectionType, hookimpl
 from pydantic import BaseModel, Field
 
+from portway import Action, ConnectionType, hookimpl
 from portway_ftp.settings import FtpSettings
 
 if TYPE_CHECKING:

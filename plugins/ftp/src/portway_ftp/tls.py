@@ -6,8 +6,8 @@ import ssl
 from pathlib import Path
 
 import structlog
-from portway.files import ConnectError
 
+from portway.files import ConnectError
 from portway_ftp.errors import CertificateRejected, with_reply
 from portway_ftp.settings import FtpSettings
 
