@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ENV ?= demo-env
 DEMO_PORT ?= 17010
-APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl
+APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql
 
 .PHONY: help install uv system-deps test lint typecheck pytest demo demo-stop bench clean
 
