@@ -10,6 +10,7 @@ from typing import Any
 
 import mq_probe
 import pytest
+
 from portway.environment import Environment
 from portway.runtime import Runtime
 from portway_ibm_mq import memory

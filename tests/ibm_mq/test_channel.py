@@ -8,11 +8,12 @@ from collections import Counter
 
 import pytest
 from mq_probe import wait_for
+from structlog.testing import capture_logs
+
 from portway_ibm_mq import deadletter
 from portway_ibm_mq.client import MQClient
 from portway_ibm_mq.message import FMT_DEAD_LETTER_HEADER, FMT_STRING, MQMD
 from portway_ibm_mq.settings import MQConnectionSettings
-from structlog.testing import capture_logs
 
 
 def test_commit_on_success(qm, make_runtime, sender, probe):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+
 from portway.cli import cli
 from portway.runtime import Runtime
 
@@ -24,10 +25,10 @@ class Take(Service):
 """
 
 
-def store_connection(env, settings) -> None:
+def store_connection(env, settings, name="QM") -> None:
     runtime = Runtime(env)
     try:
-        runtime.catalog.create("connection", "ibm_mq", "QM", settings)
+        runtime.catalog.create("connection", "ibm_mq", name, settings)
     finally:
         runtime.close()
 
@@ -60,9 +61,10 @@ def test_ping_in_process_reports_the_reason_code(portway_env, mq_settings, qm):
 def test_send_and_ping_through_the_running_server(portway_env, portway_server, deploy_service):
     # The server process has its own in-memory queue manager: only the admin API reaches it.
     store_connection(portway_env, {"backend": "memory:CLI"})
+    store_connection(portway_env, {"backend": "memory:CLI"}, name="Demo QM")
     deploy_service("take.py", TAKE_SERVICE)
     runner = CliRunner()
-    args = ["mq", "send", str(portway_env.root), "QM", "DEV.QUEUE.1", "--data", "hello"]
+    args = ["mq", "send", str(portway_env.root), "Demo QM", "DEV.QUEUE.1", "--data", "hello"]
     sent = runner.invoke(cli, [*args, "--priority", "6", "--correlation-id", "c1", "-H", "k=v"])
     assert sent.exit_code == 0, sent.output
     md = json.loads(sent.stdout)
@@ -74,5 +76,5 @@ def test_send_and_ping_through_the_running_server(portway_env, portway_server, d
         "correl_id": "6331" + "00" * 22,
         "properties": {"k": "v"},
     }
-    pinged = runner.invoke(cli, ["mq", "ping", str(portway_env.root), "QM"])
+    pinged = runner.invoke(cli, ["mq", "ping", str(portway_env.root), "Demo QM"])
     assert pinged.exit_code == 0 and pinged.stdout.startswith("OK ")

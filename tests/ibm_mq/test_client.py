@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from portway.errors import ConnectionFailed, SettingError
 from portway.invocation import ServiceFailed
 from portway.server.admin_api import run_connection_action

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+
 from portway_ibm_mq.memory import MemoryQueueManager
 from portway_ibm_mq.message import MQMD, NOT_PERSISTENT, PERSISTENT
 from portway_ibm_mq.reasons import MQError

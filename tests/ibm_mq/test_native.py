@@ -13,6 +13,7 @@ import os
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
+
 from portway.errors import ConnectionFailed
 from portway_ibm_mq import native
 from portway_ibm_mq.client import MQClient

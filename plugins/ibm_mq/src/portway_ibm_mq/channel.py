@@ -6,9 +6,9 @@ import threading
 import time
 
 import structlog
+
 from portway.declarations import ChannelHost
 from portway.errors import ConfigError
-
 from portway_ibm_mq.consumer import ChannelContext, Consumer
 from portway_ibm_mq.settings import MQChannelSettings, MQConnectionSettings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -86,7 +87,7 @@ def ping(env: str, conn: str) -> None:
 
     loaded = environment.load(env)
     if server_pid(loaded) is not None:
-        answer = call(loaded, "POST", f"/connections/ibm_mq/{conn}/ping", {})
+        answer = call(loaded, "POST", f"/connections/ibm_mq/{quote(conn, safe='')}/ping", {})
         if not answer.get("ok"):
             _fail(answer.get("reason", "ping failed"))
         click.echo(f"OK {answer['ms']:.1f} ms")
@@ -108,7 +109,8 @@ def _run(env: str, conn: str, action: str, arguments: dict[str, Any]) -> Any:
 
     loaded = environment.load(env)
     if server_pid(loaded) is not None:
-        return call(loaded, "POST", f"/connections/ibm_mq/{conn}/actions/{action}", arguments)["result"]
+        path = f"/connections/ibm_mq/{quote(conn, safe='')}/actions/{action}"
+        return call(loaded, "POST", path, arguments)["result"]
     runtime = _runtime(loaded)
     try:
         settings = runtime.catalog.resolve("connection", "ibm_mq", conn)

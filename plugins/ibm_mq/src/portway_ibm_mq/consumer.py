@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+
 from portway.declarations import ChannelHost, Delivery
 from portway.pool import describe
-
 from portway_ibm_mq import deadletter, reasons
 from portway_ibm_mq.backend import QueueAttributes, Session, open_session
 from portway_ibm_mq.message import FMT_STRING, Message

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portway import Action, ChannelType, ConnectionType, hookimpl
-
 from portway_ibm_mq import actions
 from portway_ibm_mq.channel import MQChannelRunner
 from portway_ibm_mq.client import MQClient
