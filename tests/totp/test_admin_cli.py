@@ -1,0 +1,91 @@
+"""`portway admin ...` run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from portway import environment
+from portway.console.users import AdminUsers
+from portway.encryption import SecretBox
+from portway.store import Store
+
+PORTWAY = str(Path(sys.executable).with_name("portway"))
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PORTWAY, *args], input=stdin, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def env_path(tmp_path: Path) -> str:
+    return str(environment.create(tmp_path / "env").root)
+
+
+def _users(env_path: str) -> tuple[AdminUsers, Store]:
+    env = environment.load(env_path)
+    store = Store.open(env)
+    return AdminUsers(store.engine, SecretBox(env.secrets_key)), store
+
+
+def test_create_user_reset_totp_list_and_delete(env_path: str) -> None:
+    created = run("admin", "create-user", env_path, "carol", "--password-stdin", stdin="a long passphrase\n")
+    assert created.returncode == 0, created.stderr
+    users, store = _users(env_path)
+    try:
+        assert users.verify_password("carol", "a long passphrase")
+        assert not users.verify_password("carol", "a long passphrase ")
+        row = store.engine.connect().exec_driver_sql("select password_hash from console_users").scalar()
+        assert str(row).startswith("$argon2id$")
+    finally:
+        store.close()
+
+    reset = run("admin", "reset-totp", env_path, "carol")
+    assert reset.returncode == 0, reset.stderr
+    uri = re.search(r"otpauth://totp/\S+", reset.stdout).group(0)
+    assert uri.startswith("otpauth://totp/portway:carol?")
+    assert "█" in reset.stdout or "▀" in reset.stdout  # the terminal QR code
+    codes = re.findall(r"\b[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}\b", reset.stdout)
+    assert len(codes) == 10
+    secret = re.search(r"secret=([A-Z2-7]+)", uri).group(1)
+    users, store = _users(env_path)
+    try:
+        assert users.factor_secret("carol") == secret
+        # Encrypted at rest: the stored column is not the secret.
+        stored = store.engine.connect().exec_driver_sql("select factor_secret from console_users").scalar()
+        assert secret not in str(stored)
+        assert pyotp.TOTP(secret).now()
+    finally:
+        store.close()
+
+    listed = run("admin", "list-users", env_path)
+    assert (
+        "carol" in listed.stdout and "totp key set" in listed.stdout and "10 recovery codes" in listed.stdout
+    )
+
+    deleted = run("admin", "delete-user", env_path, "carol")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "no console users" in run("admin", "list-users", env_path).stdout
+
+
+def test_bad_input_is_refused_with_a_clear_message(env_path: str) -> None:
+    short = run("admin", "create-user", env_path, "dave", "--password-stdin", stdin="short\n")
+    assert short.returncode != 0
+    assert "password" in short.stderr and "at least 10" in short.stderr
+    bad_name = run("admin", "create-user", env_path, "bad name", "--password-stdin", stdin="long enough pw\n")
+    assert bad_name.returncode != 0 and "user name" in bad_name.stderr
+    missing = run("admin", "reset-totp", env_path, "nobody")
+    assert missing.returncode != 0 and "nobody" in missing.stderr
+    assert run("admin", "delete-user", env_path, "nobody").returncode != 0
+    assert "no console users" in run("admin", "list-users", env_path).stdout
+    twice = [
+        run("admin", "create-user", env_path, "erin", "--password-stdin", stdin="long enough pw\n")
+        for _ in range(2)
+    ]
+    assert twice[0].returncode == 0 and twice[1].returncode != 0
+    assert "exists already" in twice[1].stderr
