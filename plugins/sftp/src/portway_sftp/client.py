@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import structlog
+
 from portway import filetree
 from portway.files import (
     AlreadyExists,
@@ -40,7 +41,6 @@ from portway.files import (
     parse_mode,
 )
 from portway.filescript import DiskUsage, Session, run_script
-
 from portway_sftp import transfer
 from portway_sftp.failures import ConnectionLost, file_error
 from portway_sftp.transport import Endpoint, StructlogHandler, open_transport, resolve

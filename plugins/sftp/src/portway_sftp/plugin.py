@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from portway import Action, ConnectionType, hookimpl
 from pydantic import BaseModel, Field
 
+from portway import Action, ConnectionType, hookimpl
 from portway_sftp.failures import is_broken
 from portway_sftp.settings import SftpSettings
 
