@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import structlog
 
@@ -94,6 +95,7 @@ class FtpClient:
             encoding=settings.encoding,
             timeout=settings.connect_timeout_s,
         )
+        control.set_pasv(settings.passive)
         try:
             control.connect(settings.host, settings.effective_port)
             if settings.tls is TlsMode.EXPLICIT:
@@ -270,7 +272,7 @@ class FtpClient:
             except Unsupported:
                 self._mlsd = False  # advertised but refused: old server; LIST from now on
             except FileError as exc:
-                raise self._why_not_listed(exc, path) from exc
+                _narrowed(self._why_not_listed(exc, path), exc)
             else:
                 found = (parse_facts(line, path) for line in lines)
                 return sorted((i for i in found if i is not None), key=lambda i: i.name)
@@ -280,7 +282,7 @@ class FtpClient:
         try:
             self._command("list", path, f"CWD {path}")
         except FileError as exc:
-            raise self._why_not_listed(exc, path) from exc
+            _narrowed(self._why_not_listed(exc, path), exc)
         try:
             lines = self._data_lines("LIST -a", "list", path)
         except FileError as exc:
@@ -375,7 +377,7 @@ class FtpClient:
         try:
             self._command("rename", old, f"RNFR {old}")
         except FileError as exc:
-            raise self._explain(exc, old) from exc
+            _narrowed(self._explain(exc, old), exc)
         self._command("rename", new, f"RNTO {new}")
 
     def chmod(self, mode: str | int, remote: str) -> None:
@@ -419,7 +421,7 @@ class FtpClient:
         try:
             self._command("delete", path, f"DELE {path}")
         except FileError as exc:
-            raise self._explain(exc, path, wants_file=True) from exc
+            _narrowed(self._explain(exc, path, wants_file=True), exc)
 
     def remove_directory(self, remote: str) -> None:
         """RMD one empty directory."""
@@ -427,7 +429,7 @@ class FtpClient:
         try:
             self._command("delete directory", path, f"RMD {path}")
         except FileError as exc:
-            raise self._explain(exc, path) from exc
+            _narrowed(self._explain(exc, path), exc)
 
     # -- internals ------------------------------------------------------
 
@@ -450,7 +452,7 @@ class FtpClient:
                 getattr(exc, "reply", None),
             ) from exc
         except FileError as exc:
-            raise self._explain(exc, path) from exc
+            _narrowed(self._explain(exc, path), exc)
 
     @contextlib.contextmanager
     def _replies(self, action: str, path: str) -> Iterator[None]:
@@ -551,7 +553,7 @@ class FtpClient:
         try:
             conn = self._open_data(f"RETR {path}", action, path)
         except FileError as exc:
-            raise self._explain(exc, path, wants_file=True) from exc
+            _narrowed(self._explain(exc, path, wants_file=True), exc)
         try:
             received = transfer.receive(conn, self.settings.block_size, sink)
         except transfer.DataBroken as broken:
@@ -565,7 +567,7 @@ class FtpClient:
         try:
             self._finish(action, path)
         except FileError as exc:
-            raise self._explain(exc, path, wants_file=True) from exc
+            _narrowed(self._explain(exc, path, wants_file=True), exc)
         return received
 
     def _data_lines(self, command: str, action: str, path: str) -> builtins.list[str]:
@@ -607,7 +609,7 @@ class FtpClient:
         try:
             conn = self._open_data(f"STOR {temp}", action, path)
         except FileError as exc:
-            raise self._explain_store(exc, path) from exc
+            _narrowed(self._explain_store(exc, path), exc)
         try:
             transfer.send(conn, source, self.settings.block_size)
         except transfer.DataBroken as broken:
@@ -693,6 +695,13 @@ class FtpClient:
             os.utime(local, (stamp, stamp))
         if info.mode is not None:
             local.chmod(info.mode)
+
+
+def _narrowed(better: FileError, original: FileError) -> NoReturn:
+    """Raise ``better`` chained to ``original``, or ``original`` untouched (its cause kept)."""
+    if better is original:
+        raise original
+    raise better from original
 
 
 def _placed(info: FileInfo, path: str) -> FileInfo:

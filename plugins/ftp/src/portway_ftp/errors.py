@@ -61,7 +61,10 @@ _TEXT_CLASSES: tuple[tuple[tuple[str, ...], type[FileError]], ...] = (
     (("is a directory",), IsADirectory),
     (("exists",), AlreadyExists),
     (("no such", "not found", "not exist", "cannot find", "can't find", "doesn't exist"), NotFound),
-    (("permission", "denied", "not allowed", "access", "forbidden", "read-only"), PermissionDenied),
+    (
+        ("permission", "denied", "not allowed", "access", "forbidden", "read-only", "privilege"),
+        PermissionDenied,
+    ),
     (("space", "quota", "disk full"), NoSpace),
 )
 
