@@ -36,21 +36,22 @@ class Probe:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, payload: Any, mq: Any, headers: dict[str, str]) -> None:
+        key = payload if isinstance(payload, str | bytes | int) else None  # JSON payloads are not keys
         with self.lock:
             self.seen.append(Seen(payload, mq, dict(headers), threading.current_thread().name))
-            entered = self.entered.get(payload)
-            fail_once = payload in self.fail_once
-            self.fail_once.discard(payload)
-            kill = payload in self.kill_once
-            self.kill_once.discard(payload)
+            entered = self.entered.get(key)
+            fail_once = key in self.fail_once
+            self.fail_once.discard(key)
+            kill = key in self.kill_once
+            self.kill_once.discard(key)
         if entered is not None:
             entered.set()
-        gate = self.block.get(payload)
+        gate = self.block.get(key)
         if gate is not None:
             gate.wait(30)
         if kill:
             raise Killed(payload)
-        if fail_once or payload in self.fail:
+        if fail_once or key in self.fail:
             raise RuntimeError(f"service refuses {payload!r}")
 
     def payloads(self) -> list[Any]:

@@ -189,3 +189,57 @@ def test_channel_naming_a_missing_connection_fails_to_start_with_reason(make_run
     rt.refresh()
     assert ("ibm_mq", "ORPHAN") not in rt.channels.running
     assert "nope" in rt.channels.failures[("ibm_mq", "ORPHAN")]
+
+
+def test_backout_queue_that_cannot_take_it_falls_back_to_dead_letter_queue(qm, make_runtime, sender, probe):
+    qm.autodefine = False
+    qm.define_queue("IN", backout_threshold=1, backout_queue="NOT.DEFINED")
+    probe.fail.add("poison")
+    with capture_logs() as logs:
+        make_runtime(channel={})
+        sender.send("poison", "IN")
+        wait_for(lambda: qm.depth("SYSTEM.DEAD.LETTER.QUEUE") == 1, what="the DLQ to get it")
+    assert qm.depth("IN") == 0
+    [failed] = [e for e in logs if e["event"] == "mq_backout_queue_failed"]
+    assert "2085 MQRC_UNKNOWN_OBJECT_NAME" in failed["reason"]
+
+
+def test_body_that_is_not_json_is_backed_out_like_a_failing_service(qm, make_runtime, sender, probe):
+    qm.define_queue("IN", backout_threshold=2, backout_queue="IN.BOQ")
+    make_runtime(channel={"data_format": "json"})
+    sender.send("{not json", "IN")
+    sender.send({"ok": True}, "IN")
+    wait_for(lambda: qm.depth("IN.BOQ") == 1 and qm.depth("IN") == 0, what="bad body on the BOQ")
+    assert probe.payloads() == [{"ok": True}]
+
+
+def test_stop_returns_after_the_drain_time_when_a_service_hangs(qm, make_runtime, sender, probe):
+    entered, release = probe.gate("stuck")
+    rt = make_runtime(channel={})
+    sender.send("stuck", "IN")
+    assert entered.wait(10)
+    runner = rt.channels.running[("ibm_mq", "IN")][1]
+    with capture_logs() as logs:
+        started = time.monotonic()
+        runner.stop(drain_s=0.2)
+        assert time.monotonic() - started < 5
+    assert [e["busy"] for e in logs if e["event"] == "mq_channel_drain_timeout"] == [["mq:IN:0"]]
+    release.set()
+    wait_for(lambda: runner.alive == 0, what="the consumer to finish after release")
+    assert len(qm.committed_gets("IN")) == 1  # the late service still got its commit
+
+
+def test_async_service_behind_a_channel(qm, make_runtime, sender):
+    service = """
+    from portway import Service
+    from mq_probe import probe
+
+    class Async(Service):
+        name = "mq.async"
+
+        async def handle(self):
+            probe.handle(self.request.payload, self.request.mq, self.request.headers)
+    """
+    make_runtime(channel={"service": "mq.async"}, services={"async_service.py": service})
+    sender.send("from async", "IN")
+    wait_for(lambda: len(qm.committed_gets("IN")) == 1, what="commit")
