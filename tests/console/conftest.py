@@ -1,24 +1,23 @@
 """Fixtures for console tests: an environment with TOTP on, an admin user, the real
-server (``portway_server`` from portway.testing), Chromium through Playwright, and a
-real TCP echo server for the example ``echo`` connection type."""
+server (``portway_server`` from portway.testing), Chromium through Playwright, a
+real TCP echo server for the example ``echo`` connection type, and the OpenSSH
+sshd of the SFTP tests."""
 
 from __future__ import annotations
 
-import re
+import importlib.util
 import socketserver
+import sys
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pyotp
 import pytest
-from portway import environment
+from console_access import ECHO_TOKEN, Admin, add_admin, make_env
+
 from portway.environment import Environment
-from portway.testing import ServerHandle, free_port
+from portway.testing import ServerHandle
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,47 +27,29 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-USER = "alice"
-PASSWORD = "correct horse battery"
-ECHO_TOKEN = "echo-token-42"
 
 
-@dataclass
-class Admin:
-    name: str
-    password: str
-    secret: str
-
-    def code(self, offset_steps: int = 0) -> str:
-        return pyotp.TOTP(self.secret).at(time.time() + 30 * offset_steps)
-
-
-def make_env(tmp_path: Path, second_factor: str = "totp", disabled: tuple[str, ...] = ()) -> Environment:
-    env = environment.create(tmp_path / "env", port=free_port())
-    text = env.toml_path.read_text()
-    text = text.replace('second_factor = ""', f'second_factor = "{second_factor}"')
-    text = text.replace("disabled = []", "disabled = [" + ", ".join(f'"{d}"' for d in disabled) + "]")
-    env.toml_path.write_text(text)
-    return environment.load(env.root)
+def _sftp_fixtures() -> Any:
+    """The SFTP tests' conftest (real sshd), loaded under its own module name."""
+    path = Path(__file__).parent.parent / "sftp" / "conftest.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("portway_sftp_test_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
 
 
-def add_admin(env: Environment, with_key: bool = True) -> Admin:
-    """Create the admin user as `portway admin create-user` + `reset-totp` would."""
-    from portway.console.users import AdminUsers
-    from portway.encryption import SecretBox
-    from portway.store import Store
-    from portway_totp import totp
+_sftp = _sftp_fixtures()
+if _sftp is not None:
+    sshd = _sftp.sshd
+else:
 
-    store = Store.open(env)
-    try:
-        users = AdminUsers(store.engine, SecretBox(env.secrets_key))
-        users.create(USER, PASSWORD)
-        secret = totp.new_secret() if with_key else ""
-        if with_key:
-            users.set_factor_secret(USER, secret)
-    finally:
-        store.close()
-    return Admin(USER, PASSWORD, secret)
+    @pytest.fixture(scope="session")
+    def sshd() -> Any:
+        pytest.skip("the SFTP test fixtures (tests/sftp/conftest.py) are not in this tree")
 
 
 @pytest.fixture
@@ -86,21 +67,6 @@ def admin(portway_env: Environment) -> Admin:
 def console(portway_server: ServerHandle, admin: Admin) -> str:
     """Base URL of the console of a running server."""
     return portway_server.url + "/admin"
-
-
-def server_log(env: Environment) -> str:
-    path = env.logs_dir / "server.log"
-    return path.read_text() if path.exists() else ""
-
-
-def wait_for_log(env: Environment, pattern: str, timeout_s: float = 10.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        text = server_log(env)
-        if re.search(pattern, text):
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"{pattern!r} not in the server log:\n{server_log(env)[-3000:]}")
 
 
 # Browser
@@ -125,61 +91,6 @@ def page(browser: Any) -> Iterator[Any]:
     opened.set_default_timeout(20_000)
     yield opened
     context.close()
-
-
-def log_in(page: Any, console: str, admin: Admin, code: str | None = None) -> None:
-    """Password step, then the code step; leaves the page wherever the console sends it."""
-    page.goto(console + "/login")
-    page.fill("#username", admin.name)
-    page.fill("#password", admin.password)
-    page.click("button:has-text('Log in')")
-    if code is not None or admin.secret:
-        page.wait_for_url(re.compile(r".*/login/factor$"))
-        page.fill("#code", code if code is not None else admin.code())
-        page.click("button:has-text('Verify')")
-
-
-# Raw HTTP client (cookies by hand: Secure cookies are not sent by httpx over http)
-
-
-class ConsoleClient:
-    """Talks to the console like a browser without one, so tests can send what browsers would not."""
-
-    def __init__(self, console: str) -> None:
-        self.console = console
-        self.http = httpx.Client(follow_redirects=False, timeout=30)
-        self.cookie = ""
-
-    def _headers(self) -> dict[str, str]:
-        return {"cookie": f"__Host-portway={self.cookie}"} if self.cookie else {}
-
-    def _keep(self, response: httpx.Response) -> httpx.Response:
-        for header in response.headers.get_list("set-cookie"):
-            match = re.match(r"__Host-portway=([^;]*)", header)
-            if match:
-                self.cookie = match.group(1)
-        return response
-
-    def get(self, path: str) -> httpx.Response:
-        return self._keep(self.http.get(self.console + path, headers=self._headers()))
-
-    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
-        return self._keep(self.http.post(self.console + path, data=data, headers=self._headers()))
-
-    def csrf(self, path: str) -> str:
-        page = self.get(path)
-        match = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert match, f"no CSRF token on {path}: {page.status_code} {page.text[:500]}"
-        return match.group(1)
-
-    def log_in(self, admin: Admin) -> None:
-        token = self.csrf("/login")
-        response = self.post("/login", {"csrf": token, "username": admin.name, "password": admin.password})
-        assert response.status_code == 303, response.text
-        token = self.csrf("/login/factor")
-        response = self.post("/login/factor", {"csrf": token, "code": admin.code()})
-        assert response.status_code == 303, response.text
-        assert response.headers["location"].endswith("/admin/")
 
 
 # A real TCP echo server for the example plugin's `echo` connection type
@@ -212,13 +123,3 @@ def echo_port() -> Iterator[int]:
     yield int(server.server_address[1])
     server.shutdown()
     server.server_close()
-
-
-def shot(page: Any, name: str) -> None:
-    """Save a screenshot for the docs, only when PORTWAY_SCREENSHOTS names a folder (docs/img)."""
-    import os
-
-    folder = os.environ.get("PORTWAY_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
-from conftest import Admin, log_in, server_log, shot, wait_for_log
+from console_access import Admin, log_in, server_log, shot, wait_for_log
+
 from portway.testing import ServerHandle
 
 pytestmark = pytest.mark.browser
@@ -119,13 +121,13 @@ def test_key_rotation_needs_a_code_from_the_new_key(page: Any, console: str, adm
     # The old key no longer logs in; the new one does (next step: this one was just used).
     log_in(page, console, admin, code=admin.code(offset_steps=1))
     page.wait_for_selector("text=Wrong code")
-    page.fill("#code", pyotp.TOTP(new_secret).at(__import__("time").time() + 30))
+    page.fill("#code", pyotp.TOTP(new_secret).at(time.time() + 30))
     page.click("button:has-text('Verify')")
     page.wait_for_url(re.compile(r".*/admin/$"))
 
 
 def test_lockout_is_logged_with_counts(portway_server: ServerHandle, admin: Admin) -> None:
-    from conftest import ConsoleClient
+    from console_access import ConsoleClient
 
     client = ConsoleClient(portway_server.url + "/admin")
     for _ in range(6):

@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 import pytest
-from conftest import ECHO_TOKEN, Admin, log_in, shot
+from console_access import ECHO_TOKEN, Admin, log_in, shot
+
 from portway.testing import ServerHandle
 
 pytestmark = pytest.mark.browser

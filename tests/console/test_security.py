@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from conftest import USER, Admin, ConsoleClient, add_admin, make_env
+from console_access import USER, Admin, ConsoleClient, add_admin, make_env
+
 from portway.environment import Environment
 from portway.testing import ServerHandle
 
