@@ -4,6 +4,7 @@ portway invoke ENV billing.price-invoice --payload '{"lines": [{"qty": 2, "price
 """
 
 import pricing
+
 from portway import Service
 
 

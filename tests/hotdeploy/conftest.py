@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hotdeploy_kit import make_env
+
 from portway.environment import Environment
 from portway.runtime import Runtime
 

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from hotdeploy_kit import answer, service_source, wait_until
+
 from portway.environment import Environment
 from portway.hotdeploy.cache import PACK_NAME
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotdeploy_kit import make_env
+
 from portway.runtime import Runtime
 
 DEMO = Path(__file__).resolve().parents[2] / "hotdeploy"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hotdeploy_kit import IMPORT_TIMEOUT_S, answer, failure, service_source, wait_until
+
 from portway.runtime import Runtime
 
 

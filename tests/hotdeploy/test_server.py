@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from hotdeploy_kit import service_source, wait_until
+
 from portway.cli import cli
 from portway.environment import Environment
 from portway.testing import ServerHandle

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from hotdeploy_kit import answer, failure, make_env, service_source, wait_until
+
 from portway.errors import NotFoundError
 from portway.runtime import Runtime
 

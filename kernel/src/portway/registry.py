@@ -32,14 +32,14 @@ class Deployed:
     is_async: bool
 
     @classmethod
-    def of(cls, service: type[Service], source: str, version: str) -> Deployed:
+    def of(cls, service: type[Service], source: str, version: str, at: float | None = None) -> Deployed:
         return cls(
-            name=service.name,
-            cls=service,
-            source=source,
-            version=version,
-            deployed_at=time.time(),
-            is_async=inspect.iscoroutinefunction(service.handle),
+            service.name,
+            service,
+            source,
+            version,
+            time.time() if at is None else at,
+            inspect.iscoroutinefunction(service.handle),
         )
 
 

@@ -3,10 +3,18 @@
 ``ENV/cache/services.pack`` holds, for every known file, the content hash
 of the source it was compiled from and the code object. The pack starts
 with ``importlib.util.MAGIC_NUMBER``: a pack from another Python version is
-ignored whole. An entry is served only when the file's current bytes hash
-to the stored digest, so a changed file is always recompiled, whatever its
-mtime says. The cache is written by portway itself, not by the import
-system, so it works the same with ``PYTHONDONTWRITEBYTECODE=1``.
+ignored whole. An entry is served only for the exact bytes it was compiled
+from: the file's bytes must hash to the stored digest. The cache is written
+by portway itself, not by the import system, so it works the same with
+``PYTHONDONTWRITEBYTECODE=1``.
+
+Boot skips even reading the file when its stat signature (inode, size,
+mtime and ctime in nanoseconds) equals the one recorded when its bytes were
+hashed, the way git's index does. ctime cannot be set from user space, so
+any write since then changes the signature. The one hole, a write landing
+in the same coarse timestamp tick as the hashing, is closed as git closes
+it: a signature recorded less than ``RACY_NS`` after the file's last change
+is not trusted, and that file is read and hashed again.
 """
 
 from __future__ import annotations
@@ -25,7 +33,12 @@ log = structlog.get_logger("portway.hotdeploy")
 
 PACK_NAME = "services.pack"
 # Bumped when the pack layout changes, beside Python's own magic.
-LAYOUT = 1
+LAYOUT = 2
+# A file changed less than this long before it was hashed may change again within the same
+# timestamp tick: its stat signature is not trusted (timestamps can be a few ms coarse).
+RACY_NS = 2_000_000_000
+
+Signature = tuple[int, int, int, int]
 
 
 def digest_of(source: bytes) -> bytes:
@@ -33,12 +46,20 @@ def digest_of(source: bytes) -> bytes:
     return hashlib.blake2b(source, digest_size=16).digest()
 
 
+def signature(st: os.stat_result, hashed_at_ns: int) -> Signature | None:
+    """The stat signature to record for bytes hashed at ``hashed_at_ns``; None when racy."""
+    if max(st.st_mtime_ns, st.st_ctime_ns) >= hashed_at_ns - RACY_NS:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class BytecodeCache:
     """Code objects by file path, valid only for the exact bytes they came from."""
 
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / PACK_NAME if folder is not None else None
-        self._entries: dict[str, tuple[bytes, types.CodeType]] = {}
+        # path -> (digest of the source, its code, stat signature when the bytes were hashed)
+        self._entries: dict[str, tuple[bytes, types.CodeType, Signature | None]] = {}
         self._dirty = False
         self._lock = threading.Lock()
         self.hits = 0
@@ -67,6 +88,16 @@ class BytecodeCache:
         self._entries = entries
         return len(entries)
 
+    def by_stat(self, path: str, st: os.stat_result) -> tuple[bytes, types.CodeType] | None:
+        """Digest and code of ``path`` when its stat signature is the one recorded with them."""
+        entry = self._entries.get(path)
+        if entry is None or entry[2] is None:
+            return None
+        if entry[2] != (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+            return None
+        self.hits += 1
+        return entry[0], entry[1]
+
     def get(self, path: str, digest: bytes) -> types.CodeType | None:
         """The cached code of ``path`` if it was compiled from bytes hashing to ``digest``."""
         entry = self._entries.get(path)
@@ -76,10 +107,18 @@ class BytecodeCache:
         self.misses += 1
         return None
 
-    def put(self, path: str, digest: bytes, code: types.CodeType) -> None:
+    def put(self, path: str, digest: bytes, code: types.CodeType, sig: Signature | None = None) -> None:
         with self._lock:
-            self._entries[path] = (digest, code)
+            self._entries[path] = (digest, code, sig)
             self._dirty = True
+
+    def sign(self, path: str, digest: bytes, sig: Signature | None) -> None:
+        """Record the stat signature under which ``path`` had bytes hashing to ``digest``."""
+        entry = self._entries.get(path)
+        if entry is not None and entry[0] == digest and entry[2] != sig:
+            with self._lock:
+                self._entries[path] = (digest, entry[1], sig)
+                self._dirty = True
 
     def save(self, keep: set[str]) -> bool:
         """Write the pack atomically with the entries of ``keep`` paths; return whether it wrote."""

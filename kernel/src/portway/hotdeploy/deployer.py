@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
 from portway.errors import DeployError
-from portway.hotdeploy.cache import BytecodeCache, digest_of
+from portway.hotdeploy.cache import BytecodeCache, digest_of, signature
 from portway.hotdeploy.loader import LoadedFile, Loader, module_name_for, read_source
 from portway.hotdeploy.worker import ImportWorker, TimedOut
 from portway.registry import Deployed, Registry
@@ -43,8 +43,7 @@ class DeployFailure:
     kind: str = "error"  # "error", "timeout" (not retried with its neighbours) or "clash"
 
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):
     """A file that deployed: what it is made of now."""
 
     path: str
@@ -306,13 +305,18 @@ class Deployer:
             self.loader.new_batch()
             todo = sorted(set(paths) | forced)
             compiled_before = self.loader.compiled
-            jobs = [partial(self._load, p, p in forced or boot) for p in todo]
+            jobs = [partial(self._load, p, p in forced or boot, boot) for p in todo]
             outcomes = self.worker.run(jobs)
             changes: dict[str, list[Deployed] | None] = {}
             loaded: dict[str, LoadedFile] = {}
+            now = time.time()
             for path, outcome in zip(todo, outcomes, strict=True):
                 report.files += 1
-                if outcome is _UNCHANGED:
+                if type(outcome) is LoadedFile:
+                    if outcome.services:
+                        changes[path] = [Deployed.of(c, path, outcome.version, now) for c in outcome.services]
+                    loaded[path] = outcome
+                elif outcome is _UNCHANGED:
                     report.unchanged += 1
                 elif outcome is _MISSING:
                     self._undeploy(path, report)
@@ -330,10 +334,6 @@ class Deployer:
                     )
                 elif isinstance(outcome, DeployError):
                     self._fail(outcome, report)
-                elif isinstance(outcome, LoadedFile):
-                    if outcome.services:
-                        changes[path] = [Deployed.of(cls, path, outcome.version) for cls in outcome.services]
-                    loaded[path] = outcome
             clashes = self.registry.apply(changes)
             for path, outcome in loaded.items():
                 if path in clashes:
@@ -349,7 +349,7 @@ class Deployer:
                 self.helpers.pop(path, None)
                 names = tuple(cls.name for cls in outcome.services)
                 self.files[path] = FileState(
-                    path, outcome.digest, outcome.version, names, outcome.helpers, time.time()
+                    path, outcome.digest, outcome.version, names, outcome.helpers, now
                 )
                 report.deployed += 1
                 report.services += len(names)
@@ -370,23 +370,33 @@ class Deployer:
             }
             return report
 
-    def _load(self, path: str, force: bool) -> object:
+    def _load(self, path: str, force: bool, boot: bool = False) -> object:
         """One job on the import thread; never raises (outcomes are values)."""
         try:
-            source = read_source(path)
-        except FileNotFoundError:
-            if os.path.islink(path):
-                return DeployError(path, None, "symlink points to a missing file; fix or remove the link")
-            return _MISSING
-        except DeployError as exc:
-            return exc
-        try:
+            if boot:
+                # Boot: a file whose stat signature is the recorded one is not even read.
+                try:
+                    known = self.cache.by_stat(path, os.stat(path))
+                except OSError:
+                    known = None  # read_source below says what is wrong
+                if known is not None:
+                    return self.loader.run(path, known[0], known[1])
+            stat: list[os.stat_result] = []
+            started_ns = time.time_ns()
+            try:
+                source = read_source(path, stat)
+            except FileNotFoundError:
+                if os.path.islink(path):
+                    return DeployError(path, None, "symlink points to a missing file; fix or remove the link")
+                return _MISSING
             digest = digest_of(source)
             if not force and path not in self.failures:
                 state = self.files.get(path)
                 if (state is not None and state.digest == digest) or self.helpers.get(path) == digest:
                     return _UNCHANGED
-            return self.loader.load(path, source, digest)
+            loaded = self.loader.load(path, source, digest)
+            self.cache.sign(path, digest, signature(stat[0], started_ns))
+            return loaded
         except DeployError as exc:
             return exc
         except Exception as exc:  # a bug of ours must not stop the batch: report it on the file

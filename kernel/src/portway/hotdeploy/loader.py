@@ -20,6 +20,7 @@ import threading
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from portway.errors import DeployError
 from portway.hotdeploy.cache import BytecodeCache, digest_of
@@ -34,12 +35,11 @@ _FIRST_READ = 32768
 def module_name_for(path: str, kind: str = "") -> str:
     """``/srv/a/billing.py`` -> ``portway_deployed.billing_<digest of path>``."""
     digest = hashlib.blake2b(f"{kind}{path}".encode(), digest_size=6).hexdigest()
-    stem = os.path.splitext(os.path.basename(path))[0]
+    stem = path.rpartition(os.sep)[2].removesuffix(".py")
     return f"{DEPLOYED_PREFIX}{stem}_{digest}"
 
 
-@dataclass(frozen=True)
-class LoadedFile:
+class LoadedFile(NamedTuple):
     """A file that ran to the end: its Service classes and the helpers it imported."""
 
     path: str
@@ -57,14 +57,17 @@ class _Helper:
     uses: set[str]  # helper files this helper imported, transitively
 
 
-def read_source(path: str) -> bytes:
+def read_source(path: str, stat: list[os.stat_result] | None = None) -> bytes:
     """The file's bytes, or a :class:`DeployError` saying why not and what to do.
 
     Raises ``FileNotFoundError`` when the file is gone (the caller undeploys it).
+    With ``stat``, the stat of the file as read is appended to it.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
+            if stat is not None:
+                stat.append(os.fstat(fd))
             # One read for a service-sized file; os-level calls are a third of open()'s cost.
             data = os.read(fd, _FIRST_READ)
             if len(data) < _FIRST_READ:
@@ -146,6 +149,10 @@ class Loader:
     def load(self, path: str, source: bytes, digest: bytes) -> LoadedFile:
         """Run ``path`` as a fresh module and return its Service classes; raise :class:`DeployError`."""
         code, compiled = self.code_for(path, source, digest)
+        return self.run(path, digest, code, compiled)
+
+    def run(self, path: str, digest: bytes, code: types.CodeType, compiled: bool = False) -> LoadedFile:
+        """Run compiled ``code`` of ``path`` as a fresh module and collect its Service classes."""
         uses: set[str] = set()
         module = self._new_module(module_name_for(path), path, uses)
         self._run(module, code, path)
