@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from hotdeploy_kit import answer, service_source, wait_until
@@ -47,6 +48,27 @@ def test_changed_file_is_recompiled_not_served_stale(env: Environment, pickup: P
     rt = boot()
     assert answer(rt, "svc_001.svc001") == "X"
     assert rt.deployer.status()["boot"]["compiled"] == 1
+
+
+def test_stat_signature_skips_reading_but_never_serves_stale(env: Environment, pickup: Path, boot) -> None:
+    from portway.hotdeploy.cache import RACY_NS
+
+    _fill(pickup, 3)
+    time.sleep(RACY_NS / 1e9 + 0.1)  # older than the racy window, as files usually are
+    boot().close()  # hashes the files, records their stat signatures
+    quiet = boot()
+    assert quiet.deployer.status()["boot"]["not_read"] == 3
+    quiet.close()
+    path = pickup / "svc_002.py"
+    stat = path.stat()
+    before = path.read_bytes()
+    path.write_text(service_source("9", cls="Svc002"))
+    assert len(path.read_bytes()) == len(before)  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime; ctime moves regardless
+    rt = boot()
+    assert answer(rt, "svc_002.svc002") == 9
+    booted = rt.deployer.status()["boot"]
+    assert booted["not_read"] == 2 and booted["compiled"] == 1
 
 
 def test_corrupt_pack_means_a_cold_boot(env: Environment, pickup: Path, boot) -> None:

@@ -64,6 +64,7 @@ class BytecodeCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.stat_hits = 0  # files not even read: stat signature matched
 
     def load(self) -> int:
         """Read the pack (one read, one unmarshal); return how many entries it held."""
@@ -95,7 +96,7 @@ class BytecodeCache:
             return None
         if entry[2] != (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
             return None
-        self.hits += 1
+        self.stat_hits += 1
         return entry[0], entry[1]
 
     def get(self, path: str, digest: bytes) -> types.CodeType | None:

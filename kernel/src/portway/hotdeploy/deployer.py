@@ -172,6 +172,7 @@ class Deployer:
             "compiled": report.compiled,
             "from_cache": report.files - report.compiled - report.failed,
             "cache_entries_read": cached,
+            "not_read": self.cache.stat_hits,  # stat signature matched the pack's
             "cache_read_ms": round(read_ms, 2),
             "ms": round((time.perf_counter() - started) * 1000, 2),
             "at": time.time(),
