@@ -248,8 +248,8 @@ class SftpClient:
     def download_file(self, remote: str, local: str | Path, *, preserve: bool | None = None) -> None:
         """Download one file (symlinks followed) atomically: a local temp file is renamed at the end."""
         path = self._abs(remote)
-        attrs = self._call(path, lambda: self._sftp.stat(path))
-        if stat.S_ISDIR(attrs.st_mode or 0):
+        attrs, handle = self._call(path, lambda: transfer.stat_and_open(self._sftp, path))
+        if handle is None:
             raise IsADirectory(path, "is a directory; use download() for a whole tree")
         target = Path(local)
         if target.is_dir():
@@ -258,7 +258,7 @@ class SftpClient:
         self._debug("download", path=path, local=str(target))
         try:
             with temp.open("wb") as out:
-                got = self._call(path, lambda: self._download_to(path, out, attrs.st_size or 0))
+                got = self._call(path, lambda: self._download_to(handle, out, attrs.st_size or 0))
             if got != (attrs.st_size or 0):
                 raise TransferError(path, f"got {got} bytes but the file has {attrs.st_size}; try again")
             if self._preserve(preserve):
@@ -270,10 +270,10 @@ class SftpClient:
                 temp.unlink()
             raise
 
-    def _download_to(self, path: str, out: BinaryIO, size: int) -> int:
+    def _download_to(self, handle: bytes, out: BinaryIO, size: int) -> int:
         return transfer.download(
             self._sftp,
-            path,
+            handle,
             out,
             size,
             chunk=self._read_chunk,
@@ -284,12 +284,12 @@ class SftpClient:
     def read(self, remote: str) -> bytes:
         """Return a remote file's contents."""
         path = self._abs(remote)
-        attrs = self._call(path, lambda: self._sftp.stat(path))
-        if stat.S_ISDIR(attrs.st_mode or 0):
+        attrs, handle = self._call(path, lambda: transfer.stat_and_open(self._sftp, path))
+        if handle is None:
             raise IsADirectory(path, "is a directory, not a file")
         buffer = io.BytesIO()
         self._debug("read", path=path)
-        self._call(path, lambda: self._download_to(path, buffer, attrs.st_size or 0))
+        self._call(path, lambda: self._download_to(handle, buffer, attrs.st_size or 0))
         return buffer.getvalue()
 
     def upload(self, local: str | Path, remote: str, *, preserve: bool | None = None) -> None:

@@ -47,7 +47,7 @@ class SftpSettings(BaseModel):
         description="OpenSSH client config file read for host: HostName, User, Port, IdentityFile, ProxyJump",
     )
     ssh_options: list[str] = Field(
-        default_factory=list,
+        [],  # pydantic copies it per instance
         description=(
             "Extra options as in `sftp -o Name=value` (for example ServerAliveInterval=30, "
             "Ciphers=aes128-gcm@openssh.com). Options that cannot be honoured are refused by name."

@@ -9,18 +9,23 @@ short reads are re-asked, and an optional bandwidth limit paces the sender.
 
 from __future__ import annotations
 
+import contextlib
+import stat
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from paramiko.message import Message
 from paramiko.sftp import (
+    CMD_ATTRS,
     CMD_CLOSE,
     CMD_DATA,
     CMD_HANDLE,
     CMD_OPEN,
     CMD_READ,
+    CMD_STAT,
     CMD_STATUS,
     CMD_WRITE,
     SFTP_FLAG_CREATE,
@@ -86,9 +91,44 @@ def _close(sftp: Any, handle: bytes) -> None:
     sftp._request(CMD_CLOSE, handle)
 
 
+def stat_and_open(sftp: SFTPClient, path: str) -> tuple[SFTPAttributes, bytes | None]:
+    """Stat ``path`` and open it for reading in one round trip.
+
+    Returns the attributes and a read handle; the handle is ``None`` for a
+    directory (which is never read). Raises OSError when the path is missing.
+    """
+    client: Any = sftp
+    replies = _Replies({})
+    stat_num = client._async_request(replies, CMD_STAT, path)
+    open_num = client._async_request(replies, CMD_OPEN, path, SFTP_FLAG_READ, SFTPAttributes())
+    stat_kind, stat_msg = _wait(client, replies, stat_num)
+    open_kind, open_msg = _wait(client, replies, open_num)
+    handle = open_msg.get_binary() if open_kind == CMD_HANDLE else None
+    if stat_kind != CMD_ATTRS:
+        if handle is not None:
+            close_later(sftp, handle)
+        client._convert_status(stat_msg)
+        raise OSError(f"unexpected answer {stat_kind} to stat")
+    attrs = SFTPAttributes._from_msg(stat_msg)
+    if stat.S_ISDIR(attrs.st_mode or 0):
+        if handle is not None:
+            close_later(sftp, handle)
+        return attrs, None
+    if handle is None:
+        client._convert_status(open_msg)
+        raise OSError(f"unexpected answer {open_kind} to open")
+    return attrs, handle
+
+
+def close_later(sftp: SFTPClient, handle: bytes) -> None:
+    """Close a read handle without waiting; the answer is read with the next request's."""
+    client: Any = sftp
+    client._async_request(_Replies({}), CMD_CLOSE, handle)
+
+
 def download(
     sftp: SFTPClient,
-    path: str,
+    handle: bytes,
     out: BinaryIO,
     size: int,
     *,
@@ -96,12 +136,11 @@ def download(
     in_flight: int,
     throttle: Throttle | None = None,
 ) -> int:
-    """Read ``size`` bytes of ``path`` into seekable ``out``; return the bytes read."""
+    """Read ``size`` bytes from an open handle into seekable ``out``; close it; return bytes read."""
     client: Any = sftp
-    handle = _open(client, path, SFTP_FLAG_READ)
     replies = _Replies({})
     pending: dict[int, tuple[int, int]] = {}  # request id -> (offset, length)
-    order: list[int] = []
+    order: deque[int] = deque()
     next_offset = 0
     received = 0
     position = 0
@@ -117,7 +156,7 @@ def download(
                 next_offset += length
             if not pending:
                 break
-            num = order.pop(0)
+            num = order.popleft()
             offset, length = pending.pop(num)
             kind, msg = _wait(client, replies, num)
             if kind == CMD_STATUS:
@@ -134,12 +173,13 @@ def download(
             if len(data) < length:  # a short read: ask for the rest at once
                 rest = client._async_request(replies, CMD_READ, handle, int64(position), length - len(data))
                 pending[rest] = (position, length - len(data))
-                order.insert(0, rest)
+                order.appendleft(rest)
     except EOFError:
         pass  # the file shrank while we read it; we keep what there was
     finally:
         _drain(client, replies, pending)
-        _close(client, handle)
+        with contextlib.suppress(OSError, EOFError, SSHException):
+            close_later(sftp, handle)
     return received
 
 
@@ -159,8 +199,9 @@ def upload(
     handle = _open(client, path, SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_TRUNC, mode)
     replies = _Replies({})
     pending: dict[int, tuple[int, int]] = {}
-    order: list[int] = []
+    order: deque[int] = deque()
     offset = 0
+    closed = False
     try:
         while True:
             data = source.read(chunk)
@@ -173,8 +214,14 @@ def upload(
                 offset += len(data)
                 if progress is not None:
                     progress(offset)
+            else:
+                # Send the close with the last writes: one round trip less per file.
+                num = client._async_request(replies, CMD_CLOSE, handle)
+                pending[num] = (offset, 0)
+                order.append(num)
+                closed = True
             while order and (len(pending) >= in_flight or not data):
-                num = order.pop(0)
+                num = order.popleft()
                 pending.pop(num)
                 kind, msg = _wait(client, replies, num)
                 if kind != CMD_STATUS:
@@ -184,7 +231,9 @@ def upload(
                 break
     finally:
         _drain(client, replies, pending)
-        _close(client, handle)
+        if not closed:
+            with contextlib.suppress(OSError, EOFError, SSHException):
+                _close(client, handle)
     return offset
 
 
