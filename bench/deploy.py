@@ -102,51 +102,73 @@ def settle() -> None:
     time.sleep(RACY_NS / 1e9 + 0.1)
 
 
-def boot_once(root: Path) -> tuple[float, int, dict[str, object]]:
-    from portway.hotdeploy.deployer import Deployer
-    from portway.registry import Registry
+BOOT = """
+import json, logging, sys, time
+import structlog
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+from pathlib import Path
+from portway.hotdeploy.deployer import Deployer
+from portway.registry import Registry
+import portway.runtime  # everything a server has imported before it deploys
 
-    deployer = Deployer(Registry(), [root / "services"], cache_dir=root / "cache")
-    started = time.perf_counter()
-    services = deployer.deploy_all()
-    elapsed = time.perf_counter() - started
-    deployer.close()
-    return elapsed, services, deployer.last_boot
+root = Path(sys.argv[1])
+deployer = Deployer(Registry(), [root / "services"], cache_dir=root / "cache")
+started, cpu = time.perf_counter(), time.process_time()
+services = deployer.deploy_all()
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+deployer.close()
+print(json.dumps({"s": elapsed, "cpu": cpu, "services": services, "boot": deployer.last_boot}))
+"""
 
 
-def rate_line(label: str, files: int, times: list[float]) -> float:
+def boot_once(root: Path) -> tuple[float, float, int, dict[str, object]]:
+    """One boot deploy in a fresh process, as a server start does: (wall s, CPU s, services, figures)."""
+    done = subprocess.run(
+        [sys.executable, "-c", BOOT, str(root)], capture_output=True, text=True, check=True, timeout=300
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["s"], result["cpu"], result["services"], result["boot"]
+
+
+def rate_line(label: str, files: int, times: list[float], cpu: list[float]) -> float:
     best, median = min(times), statistics.median(times)
     rate = files / best
     print(
-        f"  {label:<28} best {best * 1000:8.2f} ms  median {median * 1000:8.2f} ms  "
-        f"-> {rate:10,.0f} services/s (median {files / median:,.0f}/s)   "
-        f"Zato {ZATO_RATE:,.0f}/s   ratio {rate / ZATO_RATE:,.0f}x"
+        f"  {label:<20} best {best * 1000:8.2f} ms  median {median * 1000:8.2f} ms"
+        f"  -> {rate:9,.0f} services/s (median {files / median:,.0f}/s)"
+        f"  | Zato {ZATO_RATE:,.0f}/s  ratio {rate / ZATO_RATE:,.0f}x"
+        f"  | CPU time best {min(cpu) * 1000:.2f} ms = {files / min(cpu):,.0f}/s"
     )
     return rate
 
 
 def warm_and_cold(work: Path, rounds: int) -> None:
-    print("1. deploy from warm cache (scan + one pack read + run every file + registry swap)")
+    print("1. deploy from warm cache, each boot in a fresh process")
+    print("   (scan + one pack read + run every file as a fresh module + registry swap)")
     for files in (1000, 5000):
         root = make_env(work / f"warm{files}", files)
         settle()
         boot_once(root)  # fills the pack, with the files' stat signatures
-        times = []
+        times, cpu = [], []
         for _ in range(rounds):
-            elapsed, services, boot = boot_once(root)
+            elapsed, used, services, boot = boot_once(root)
             assert services == files and boot["compiled"] == 0, boot
             times.append(elapsed)
-        rate = rate_line(f"{files:,} files", files, times)
-        print(f"  {'':<28} goal >= {RATE_GOAL:,.0f}/s: {'met' if rate >= RATE_GOAL else 'NOT met'}")
+            cpu.append(used)
+        rate = rate_line(f"{files:,} files", files, times, cpu)
+        print(
+            f"  {'':<20} goal >= {RATE_GOAL:,.0f}/s (wall, best): {'met' if rate >= RATE_GOAL else 'NOT met'}"
+        )
     print("2. cold compile (no pack: read, hash, compile, run, write the pack)")
     root = make_env(work / "cold1000", 1000)
-    times = []
+    times, cpu = [], []
     for _ in range(max(3, rounds // 2)):
         (root / "cache" / "services.pack").unlink(missing_ok=True)
-        elapsed, services, boot = boot_once(root)
+        elapsed, used, services, boot = boot_once(root)
         assert boot["compiled"] == 1000, boot
         times.append(elapsed)
-    rate_line("1,000 files, cold", 1000, times)
+        cpu.append(used)
+    rate_line("1,000 files, cold", 1000, times, cpu)
 
 
 def wait_http(url: str, body: bytes, key: str, deadline_s: float, proc: subprocess.Popen[bytes]) -> float:

@@ -134,6 +134,21 @@ def test_sleeping_import_is_reported_and_abandoned(rt: Runtime, pickup: Path) ->
     wait_until(lambda: rt.deployer.status()["abandoned_imports"] == 0, timeout_s=15)
 
 
+def test_stuck_helper_does_not_block_other_deploys(rt: Runtime, pickup: Path) -> None:
+    # The helper blocks in C, so its thread cannot be stopped, only abandoned.
+    (pickup / "stuck_helper.py").write_text(f"import time\ntime.sleep({IMPORT_TIMEOUT_S * 4})\n")
+    (pickup / "uses_stuck.py").write_text(
+        "import stuck_helper\n" + service_source("'never'", cls="UsesStuck")
+    )
+    wait_until(lambda: failure(rt, pickup / "uses_stuck.py"))
+    # Another service with another helper deploys meanwhile.
+    (pickup / "fine_helper.py").write_text("VALUE = 'fine'\n")
+    (pickup / "uses_fine.py").write_text(
+        "import fine_helper\n" + service_source("fine_helper.VALUE", cls="UsesFine")
+    )
+    wait_until(lambda: answer(rt, "uses_fine.uses-fine") == "fine")
+
+
 def test_same_file_name_in_two_folders(rt: Runtime, pickup: Path) -> None:
     (pickup / "eu").mkdir()
     (pickup / "us").mkdir()

@@ -55,6 +55,7 @@ class _Helper:
     digest: bytes
     module: types.ModuleType
     uses: set[str]  # helper files this helper imported, transitively
+    loading: int | None  # ident of the thread running its top level; None once it has finished
 
 
 def read_source(path: str, stat: list[os.stat_result] | None = None) -> bytes:
@@ -240,13 +241,17 @@ class Loader:
         return found
 
     def _helper(self, path: str, uses: set[str]) -> types.ModuleType:
+        # The lock guards the table only: helper code runs outside it, so a helper stuck
+        # at import (abandoned after the time limit) cannot block every later deploy.
         with self._lock:
             helper = self._helpers.get(path)
-            if helper is None:
-                helper = self._load_helper(path)
-            uses.add(path)
-            uses.update(helper.uses)
-            return helper.module
+        if helper is None:
+            helper = self._load_helper(path)
+        elif helper.loading not in (None, threading.get_ident()):
+            raise ImportError(f"helper module {path} is still importing in another thread (stuck at import?)")
+        uses.add(path)
+        uses.update(helper.uses)
+        return helper.module
 
     def _load_helper(self, path: str) -> _Helper:
         try:
@@ -260,18 +265,21 @@ class Loader:
             code, _ = self.code_for(path, source, digest)
         except DeployError as exc:
             raise ImportError(f"helper module {exc}") from None
-        helper = _Helper(digest, types.ModuleType("pending"), set())
+        helper = _Helper(digest, types.ModuleType("pending"), set(), threading.get_ident())
         helper.module = self._new_module(module_name_for(path, "helper:"), path, helper.uses)
         # Registered before it runs so an import cycle between helpers ends, as in Python.
-        self._helpers[path] = helper
+        with self._lock:
+            self._helpers[path] = helper
         try:
             self._run(helper.module, code, path)
-        except DeployError as exc:
-            self._helpers.pop(path, None)
-            raise ImportError(f"helper module {exc}") from None
-        except BaseException:
-            self._helpers.pop(path, None)
+        except BaseException as exc:
+            with self._lock:
+                if self._helpers.get(path) is helper:
+                    del self._helpers[path]
+            if isinstance(exc, DeployError):
+                raise ImportError(f"helper module {exc}") from None
             raise
+        helper.loading = None
         return helper
 
     def _run(self, module: types.ModuleType, code: types.CodeType, path: str) -> None:

@@ -70,20 +70,22 @@ class _Thread(threading.Thread):
 
     def _run(self, batch: _Batch[object]) -> bool:
         """Run the batch's jobs from where it stands; False when this thread was abandoned."""
-        while True:
-            with batch.lock:
+        jobs, results, lock = batch.jobs, batch.results, batch.lock
+        with lock:
+            if batch.abandoned:
+                return False
+            batch.started = time.monotonic()
+        index = len(results)
+        while index < len(jobs):
+            result = jobs[index]()
+            with lock:  # one lock per job: the waiter reads `started` and may abandon us
                 if batch.abandoned:
                     return False
-                index = len(batch.results)
-                if index >= len(batch.jobs):
-                    batch.done.set()
-                    return True
+                results.append(result)
                 batch.started = time.monotonic()
-            result = batch.jobs[index]()
-            with batch.lock:
-                if batch.abandoned:
-                    return False
-                batch.results.append(result)
+            index += 1
+        batch.done.set()
+        return True
 
 
 class ImportWorker:
