@@ -347,9 +347,15 @@ class SftpClient:
                 self._call(path, lambda: self._set_metadata(temp, times, mode))
             self._call(path, lambda: self._replace(temp, path))
         except BaseException as exc:
+            # Look at the free space before the temp file is removed and frees it again.
+            explained = (
+                self._explain_write_failure(exc, directory)
+                if isinstance(exc, FileError) and not isinstance(exc, ConnectionLost)
+                else None
+            )
             self._discard(temp)
-            if isinstance(exc, FileError) and not isinstance(exc, ConnectionLost):
-                raise self._explain_write_failure(exc, directory) from exc
+            if explained is not None and explained is not exc:
+                raise explained from exc
             raise
         self._debug("uploaded", path=path, bytes=sent)
 
