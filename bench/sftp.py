@@ -47,8 +47,10 @@ def start_sshd(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
         "Subsystem sftp internal-sftp\nMaxStartups 100\nLogLevel ERROR\n"
     )
     Path("/run/sshd").mkdir(exist_ok=True)
-    log = (folder / "sshd.log").open("wb")  # sshd reports our readiness probe; keep it off the table
-    process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log)
+    with (folder / "sshd.log").open("wb") as log:  # sshd reports our readiness probe; keep it off the table
+        process = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(folder / "sshd_config")], stderr=log
+        )
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -121,9 +123,8 @@ def main() -> None:
                 private_key_file=str(folder / "user_key"),
                 known_hosts_file=str(folder / "known_hosts"),
             )
-            print(
-                f"portway-sftp vs OpenSSH sftp -c {CIPHER}; files in {folder}; python {sys.version.split()[0]}"
-            )
+            python = sys.version.split()[0]
+            print(f"portway-sftp vs OpenSSH sftp -c {CIPHER}; files in {folder}; python {python}")
 
             big = folder / "big.bin"
             with big.open("wb") as out:

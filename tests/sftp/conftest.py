@@ -130,11 +130,10 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
         "MaxStartups 100\nMaxSessions 100\nLogLevel ERROR\n"
     )
     Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
-    process = subprocess.Popen(
-        [SSHD, "-D", "-e", "-f", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=open(folder / "sshd.log", "w"),
-    )
+    with (folder / "sshd.log").open("w") as sshd_log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=sshd_log
+        )
     deadline = time.monotonic() + 10
     while True:
         try:

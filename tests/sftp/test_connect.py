@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from portway.files import ConnectError
 from portway_sftp.client import SftpClient
 from portway_sftp.failures import (
@@ -20,7 +22,6 @@ from portway_sftp.failures import (
     HostNotFound,
 )
 from portway_sftp.settings import SftpSettings
-from pydantic import ValidationError
 
 
 def _open(**settings: Any) -> SftpClient:

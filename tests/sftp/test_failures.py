@@ -70,15 +70,14 @@ def test_errors_are_never_paramiko_exceptions(client: Any, remote_dir: Path) -> 
 
 
 def test_debug_logs_the_protocol_through_structlog(sshd: Any, remote_dir: Path) -> None:
-    with structlog.testing.capture_logs() as logs:
-        with SftpClient.open(SftpSettings(**sshd.settings(log_level="debug"))) as client:
-            client.list(str(remote_dir))
-            client.write("x", f"{remote_dir}/f")
+    settings = SftpSettings(**sshd.settings(log_level="debug"))
+    with structlog.testing.capture_logs() as logs, SftpClient.open(settings) as client:
+        client.list(str(remote_dir))
+        client.write("x", f"{remote_dir}/f")
     protocol = [e for e in logs if e["event"] == "ssh"]
     assert any("aes128-gcm" in e["message"] for e in protocol)  # the negotiation
     assert any("listdir" in e["message"] for e in protocol)  # each SFTP request
     assert any(e["event"] == "sftp_request" and e["operation"] == "upload" for e in logs)
-    with structlog.testing.capture_logs() as quiet:
-        with SftpClient.open(SftpSettings(**sshd.settings())) as client:
-            client.list(str(remote_dir))
+    with structlog.testing.capture_logs() as quiet, SftpClient.open(SftpSettings(**sshd.settings())) as c:
+        c.list(str(remote_dir))
     assert not [e for e in quiet if e["event"] in ("ssh", "sftp_request")]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from portway.filescript import ScriptFailed, run_script
 
 OLD = time.mktime((2025, 1, 15, 10, 30, 0, 0, 0, -1))  # more than six months ago: shown with the year
