@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 import pytest
 from click.testing import CliRunner
@@ -57,12 +58,19 @@ def test_ping_in_process_reports_the_reason_code(portway_env, mq_settings, qm):
     assert "2035 MQRC_NOT_AUTHORIZED" in failed.output
 
 
-@pytest.mark.slow
-def test_send_and_ping_through_the_running_server(portway_env, portway_server, deploy_service):
-    # The server process has its own in-memory queue manager: only the admin API reaches it.
+@pytest.fixture
+def configured_env(portway_env):
+    """Connections and the service file in place before the server starts (deployed at boot)."""
     store_connection(portway_env, {"backend": "memory:CLI"})
     store_connection(portway_env, {"backend": "memory:CLI"}, name="Demo QM")
-    deploy_service("take.py", TAKE_SERVICE)
+    (portway_env.pickup_dirs[0] / "take.py").write_text(textwrap.dedent(TAKE_SERVICE))
+    return portway_env
+
+
+@pytest.mark.slow
+def test_send_and_ping_through_the_running_server(configured_env, portway_server):
+    # The server process has its own in-memory queue manager: only the admin API reaches it.
+    portway_env = configured_env
     runner = CliRunner()
     args = ["mq", "send", str(portway_env.root), "Demo QM", "DEV.QUEUE.1", "--data", "hello"]
     sent = runner.invoke(cli, [*args, "--priority", "6", "--correlation-id", "c1", "-H", "k=v"])
