@@ -6,6 +6,7 @@ sshd of the SFTP tests."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import socketserver
 import sys
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_access import ECHO_TOKEN, Admin, add_admin, make_env
+from console_access import ECHO_TOKEN, Admin, add_admin, make_env, running
 
 from portway.environment import Environment
 from portway.testing import ServerHandle
@@ -67,6 +68,23 @@ def admin(portway_env: Environment) -> Admin:
 def console(portway_server: ServerHandle, admin: Admin) -> str:
     """Base URL of the console of a running server."""
     return portway_server.url + "/admin"
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
+    """One server for a whole test module; tests that fail no logins share it (each with its own user)."""
+    env = make_env(tmp_path_factory.mktemp("shared"))
+    with running(env):
+        yield ServerHandle(env)
+
+
+_users = itertools.count(1)
+
+
+@pytest.fixture
+def shared_admin(shared_server: ServerHandle) -> Admin:
+    """A fresh admin user on the shared server, so no test sees another's used codes."""
+    return add_admin(shared_server.env, name=f"admin{next(_users)}")
 
 
 # Browser

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +43,7 @@ def make_env(tmp_path: Path, second_factor: str = "totp", disabled: tuple[str, .
     return environment.load(env.root)
 
 
-def add_admin(env: Environment, with_key: bool = True) -> Admin:
+def add_admin(env: Environment, with_key: bool = True, name: str = USER) -> Admin:
     """Create the admin user as `portway admin create-user` + `reset-totp` would."""
     from portway.console.users import AdminUsers
     from portway.encryption import SecretBox
@@ -49,13 +53,13 @@ def add_admin(env: Environment, with_key: bool = True) -> Admin:
     store = Store.open(env)
     try:
         users = AdminUsers(store.engine, SecretBox(env.secrets_key))
-        users.create(USER, PASSWORD)
+        users.create(name, PASSWORD)
         secret = totp.new_secret() if with_key else ""
         if with_key:
-            users.set_factor_secret(USER, secret)
+            users.set_factor_secret(name, secret)
     finally:
         store.close()
-    return Admin(USER, PASSWORD, secret)
+    return Admin(name, PASSWORD, secret)
 
 
 def server_log(env: Environment) -> str:
@@ -136,3 +140,21 @@ def shot(page: Any, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def running(env: Environment) -> Iterator[None]:
+    """The real server of ``env`` (``portway start``'s code path) for the length of the block."""
+    from portway.cli.env import _start
+    from portway.cli.remote import pid_alive, server_pid
+
+    _start(env, wait_s=60)
+    try:
+        yield
+    finally:
+        pid = server_pid(env)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)

@@ -16,6 +16,16 @@ from portway.testing import ServerHandle
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def portway_server(shared_server: ServerHandle) -> ServerHandle:
+    return shared_server
+
+
+@pytest.fixture
+def admin(shared_admin: Admin) -> Admin:
+    return shared_admin
+
+
 def _needs_type(server: ServerHandle, type_name: str) -> None:
     status, types = server.request("GET", "/admin/api/connection-types")
     assert status == 200, types

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from console_access import USER, Admin, ConsoleClient, add_admin, make_env
+from console_access import USER, Admin, ConsoleClient, add_admin, make_env, running
 
-from portway.environment import Environment
 from portway.testing import ServerHandle
 
 
@@ -148,19 +142,17 @@ def test_user_without_a_key_cannot_log_in_when_totp_is_required(tmp_path: Path) 
         assert client.get("/").status_code == 303
 
 
-@contextmanager
-def running(env: Environment) -> Iterator[None]:
-    """The real server of ``env`` for the length of the block."""
-    from portway.cli.env import _start
-    from portway.cli.remote import pid_alive, server_pid
+def test_hsts_only_over_tls() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
 
-    _start(env, wait_s=60)
-    try:
-        yield
-    finally:
-        pid = server_pid(env)
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
+    from portway.console.security import SecurityHeaders
+
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("hi"))])
+    app.add_middleware(SecurityHeaders)
+    over_tls = TestClient(app, base_url="https://console.example").get("/")
+    assert over_tls.headers["strict-transport-security"].startswith("max-age=")
+    plain = TestClient(app, base_url="http://console.example").get("/")
+    assert "strict-transport-security" not in plain.headers
