@@ -243,3 +243,17 @@ def test_async_service_behind_a_channel(qm, make_runtime, sender):
     make_runtime(channel={"service": "mq.async"}, services={"async_service.py": service})
     sender.send("from async", "IN")
     wait_for(lambda: len(qm.committed_gets("IN")) == 1, what="commit")
+
+
+def test_channel_on_a_missing_queue_waits_for_it_logging_once(qm, make_runtime, mq_settings, probe):
+    qm.autodefine = False
+    with capture_logs() as logs:
+        make_runtime(channel={})
+        time.sleep(0.3)
+        qm.define_queue("IN")
+        with MQClient.open(MQConnectionSettings.model_validate(mq_settings)) as client:
+            client.send("finally", "IN")
+        wait_for(lambda: probe.payloads() == ["finally"], what="the message once the queue exists")
+    [unavailable] = [e for e in logs if e["event"] == "mq_queue_unavailable"]
+    assert "2085 MQRC_UNKNOWN_OBJECT_NAME" in unavailable["reason"]
+    assert not [e for e in logs if e["event"] == "mq_connection_lost"]

@@ -63,8 +63,10 @@ class Outage:
         text = describe(exc)
         if self.reason is None:
             self.since = time.monotonic()
+            lost = not isinstance(exc, MQError) or exc.connection_lost
             log.warning(
-                "mq_connection_lost",
+                # A lost connection, or a queue that cannot be used (2085, 2035...): retried alike.
+                "mq_connection_lost" if lost else "mq_queue_unavailable",
                 channel=self.ctx.channel,
                 consumer=self.index,
                 queue=self.ctx.settings.queue,
