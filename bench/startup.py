@@ -191,10 +191,10 @@ def discovery(base: Path, plugin_dir: Path, empty_dir: Path, names: list[str], r
     added = statistics.median(w["total_ms"] - wo["total_ms"] for wo, w in pairs)
     added_cpu = statistics.median(w["cpu_ms"] - wo["cpu_ms"] for wo, w in pairs)
     ratio = statistics.median(w["total_ms"] / wo["total_ms"] for wo, w in pairs)
-    verdict = "meets" if added < DISCOVERY_GOAL_MS else "is OVER"
     print(
-        f"    added by {len(names)} plugins: {added:.1f} ms wall, {added_cpu:.1f} ms CPU (median of pairs),"
-        f" ratio with/without {ratio:.2f}; {verdict} the goal of < {DISCOVERY_GOAL_MS:g} ms"
+        f"    added by {len(names)} plugins (median of pairs):"
+        f" {added:.1f} ms wall {verdict(added, DISCOVERY_GOAL_MS)},"
+        f" {added_cpu:.1f} ms CPU {verdict(added_cpu, DISCOVERY_GOAL_MS)}; ratio with/without {ratio:.2f}"
     )
     cold_added = cold_with["total_ms"] - cold_without["total_ms"]
     print(f"    cold entry-point cache, first run: {cold_added:.1f} ms added")
@@ -221,17 +221,24 @@ def help_times(base: Path, plugin_dir: Path, empty_dir: Path, runs: int) -> floa
     floor_cpu = statistics.median(t.cpu for t in samples[floor_title])
     print(f"(b) CLI start, median of {runs} (cold: first run with empty caches)")
     print(f"    {'':<34} {'wall':>8} {'cpu':>8} {'cold':>8}  vs floor")
-    help_wall = 0.0
+    help_wall = help_cpu = 0.0
     for title in cases:
         wall = statistics.median(t.wall for t in samples[title])
         cpu = statistics.median(t.cpu for t in samples[title])
         versus = "" if title == floor_title else f"{wall / floor:.1f}x wall, +{cpu - floor_cpu:.0f} ms CPU"
         print(f"    {title:<34} {wall:>6.1f}ms {cpu:>6.1f}ms {cold[title].wall:>6.0f}ms  {versus}")
         if title == "portway --help":
-            help_wall = wall
-    verdict = "meets" if help_wall < HELP_GOAL_MS else "is OVER"
-    print(f"    portway --help {help_wall:.1f} ms wall {verdict} the goal of < {HELP_GOAL_MS:g} ms")
+            help_wall, help_cpu = wall, cpu
+    print(
+        f"    portway --help: {help_wall:.1f} ms wall {verdict(help_wall, HELP_GOAL_MS)},"
+        f" {help_cpu:.1f} ms CPU {verdict(help_cpu, HELP_GOAL_MS)}"
+    )
     return help_wall
+
+
+def verdict(value: float, goal: float) -> str:
+    """Goals are wall-clock; CPU is what wall comes to on an idle machine, so both are judged."""
+    return f"(goal < {goal:g}: {'met' if value < goal else 'MISSED'})"
 
 
 def main() -> None:
