@@ -85,8 +85,8 @@ def test_connection_form_validates_saves_pings_and_runs_an_action(
     page.click("a:has-text('echo')")
     page.fill("#f-text", "hello from the console")
     page.click("button:has-text('Run')")
-    page.wait_for_selector("pre.transcript")
-    assert page.locator("pre.transcript").inner_text() == "hello from the console"
+    page.wait_for_selector("section.result")
+    assert page.locator("section.result td code").inner_text() == "hello from the console"
     page.click("nav >> text=Connections")
     page.wait_for_selector("h1:has-text('Connections')")
     assert page.locator("text=Echo one").count() == 1

@@ -97,7 +97,7 @@ def test_mq_send_message_is_logged_by_a_channel(
     page.fill("#f-data", "hello from the console")
     shot(page, "console-mq-send")
     page.click("button:has-text('Run')")
-    page.wait_for_selector("pre.transcript")
+    page.wait_for_selector("section.result")
     assert "DEV.QUEUE.1" in page.locator("section.result").inner_text()
     line = re.search(
         r".*message_received.*", wait_for_log(portway_server.env, r"message_received.*hello from the console")

@@ -153,13 +153,20 @@ class ConnectionPages:
         )
 
 
-def _result_rows(result: Any) -> list[tuple[str, str]]:
-    """A result as (label, text) rows: each top-level key of a dict, else the whole value."""
+def _result_rows(result: Any) -> list[tuple[str, str, bool]]:
+    """A result as (label, text, is_block) rows: each top-level key of a dict, else the whole value.
+
+    Multi-line or long values (a transcript, a listing) are shown as a block,
+    short ones (``ok: true``, a message id) inline.
+    """
     if result is None:
         return []
-    if isinstance(result, dict):
-        return [(str(k), _text(v)) for k, v in result.items()]
-    return [("result", _text(result))]
+    pairs = list(result.items()) if isinstance(result, dict) else [("result", result)]
+    rows = []
+    for key, value in pairs:
+        text = _text(value)
+        rows.append((str(key), text, "\n" in text or len(text) > 100 or key == "transcript"))
+    return rows
 
 
 def _text(value: Any) -> str:

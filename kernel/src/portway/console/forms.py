@@ -52,11 +52,12 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
 
 
 def _widget(name: str, annotation: Any, extra: Any) -> tuple[Widget, tuple[str, ...]]:
-    inner, _ = _unwrap(annotation)
+    inner, optional = _unwrap(annotation)
     if inner is SecretStr:
         return "password", ()
     if inner is bool:
-        return "checkbox", ()
+        # An optional bool has three states (unset means "the server's default"): a checkbox has two.
+        return ("select", ("true", "false")) if optional else ("checkbox", ())
     if inner in (int, float):
         return "number", ()
     if typing.get_origin(inner) is Literal:
@@ -76,7 +77,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> list[FormField]:
     found = []
     for name, info in model.model_fields.items():
         widget, choices = _widget(name, info.annotation, info.json_schema_extra)
-        default = "" if info.is_required() else _shown(info.get_default(call_default_factory=True))
+        default = "" if info.is_required() else _shown(info.get_default(call_default_factory=True), widget)
         found.append(
             FormField(
                 name=prefix + name,
@@ -91,9 +92,11 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> list[FormField]:
     return found
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, widget: Widget = "text") -> str:
     if value is None or value is PydanticUndefined:
         return ""
+    if isinstance(value, bool) and widget == "select":
+        return "true" if value else "false"
     if isinstance(value, SecretStr):
         return ""
     if isinstance(value, enum.Enum):
@@ -112,7 +115,7 @@ def shown_values(fields: list[FormField], values: dict[str, Any], prefix: str = 
         key = f.name[len(prefix) :]
         if f.secret or key not in values:
             continue
-        shown[f.name] = _shown(values[key])
+        shown[f.name] = _shown(values[key], f.widget)
     return shown
 
 
