@@ -131,20 +131,21 @@ class SftpClient:
     def _open_channel(self) -> paramiko.SFTPClient:
         import paramiko
 
+        from portway_sftp.channel import open_sftp
         from portway_sftp.transport import MAX_PACKET_SIZE, WINDOW_SIZE
 
         try:
-            sftp = paramiko.SFTPClient.from_transport(
-                self.transport, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE
+            return open_sftp(
+                self.transport,
+                window_size=WINDOW_SIZE,
+                max_packet_size=MAX_PACKET_SIZE,
+                timeout=self.settings.timeout,
             )
-        except paramiko.SSHException as exc:
-            raise Unsupported(self.endpoint.address, f"the server refused the SFTP subsystem: {exc}") from exc
-        if sftp is None:
-            raise Unsupported(self.endpoint.address, "the server refused the SFTP subsystem")
-        channel = sftp.get_channel()
-        if channel is not None:
-            channel.settimeout(self.settings.timeout)
-        return sftp
+        except (paramiko.SSHException, paramiko.sftp.SFTPError, EOFError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise Unsupported(
+                self.endpoint.address, f"the server refused the SFTP subsystem: {reason}"
+            ) from exc
 
     def _limits(self) -> tuple[int, int]:
         """Request sizes the server takes: ``limits@openssh.com``, else the protocol's 32 KiB floor."""

@@ -69,7 +69,7 @@ class SftpSettings(BaseModel):
         description="Bytes per read or write request in flight; larger means fewer round trips",
     )
     requests_in_flight: int = Field(
-        32, ge=1, le=1024, description="Most read or write requests outstanding at once per file transfer"
+        16, ge=1, le=1024, description="Most read or write requests outstanding at once per file transfer"
     )
     transfer_workers: int = Field(
         4,

@@ -37,10 +37,11 @@ log = structlog.get_logger("portway.sftp")
 # Fastest first on x86-64 with AES-NI; all are supported by paramiko >= 3.3.
 CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr", "aes192-ctr")
 MACS = ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-512")
-# An SSH channel window of a few MiB keeps a LAN link busy; far larger ones only
-# queue data paramiko then has to decrypt in one go.
-WINDOW_SIZE = 8 * 1024 * 1024
-MAX_PACKET_SIZE = 256 * 1024
+# A channel window of a few MiB keeps a LAN link busy; far larger ones only queue
+# data that paramiko then has to handle in one go. Packets of 32 KiB measured
+# faster than larger ones: paramiko reassembles big packets piece by piece.
+WINDOW_SIZE = 4 * 1024 * 1024
+MAX_PACKET_SIZE = 32 * 1024
 
 
 @dataclass(frozen=True)

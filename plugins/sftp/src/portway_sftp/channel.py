@@ -1,0 +1,152 @@
+"""An SFTP channel without paramiko's copy-heavy buffering.
+
+paramiko keeps a channel's incoming data in one ``array`` and deletes from
+its front on every read, so each read moves everything still buffered; with
+a window of several MiB and SFTP reading a 4-byte length and then the body,
+that memmove dominates a download. Its SFTP layer also re-slices the unsent
+rest of a message after every send and concatenates received pieces one by
+one. Here the channel buffer is a queue of the chunks as they arrived, and
+the SFTP client reads and writes through memoryviews.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import paramiko
+from paramiko.buffered_pipe import PipeTimeout
+
+
+class ChunkPipe:
+    """Drop-in for ``paramiko.buffered_pipe.BufferedPipe`` that never moves buffered bytes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self._event: threading.Event | None = None
+        self._chunks: deque[bytes] = deque()
+        self._offset = 0  # bytes of the first chunk already read
+        self._size = 0
+        self._closed = False
+
+    def set_event(self, event: threading.Event) -> None:
+        with self._lock:
+            self._event = event
+            if self._closed or self._size:
+                event.set()
+            else:
+                event.clear()
+
+    def feed(self, data: bytes) -> None:
+        with self._lock:
+            if self._event is not None:
+                self._event.set()
+            if data:
+                self._chunks.append(bytes(data))
+                self._size += len(data)
+            self._cv.notify_all()
+
+    def read_ready(self) -> bool:
+        with self._lock:
+            return self._size > 0
+
+    def read(self, nbytes: int, timeout: float | None = None) -> bytes:
+        with self._lock:
+            if not self._size:
+                if self._closed:
+                    return b""
+                if timeout == 0.0:
+                    raise PipeTimeout()
+                while not self._size and not self._closed:
+                    started = time.monotonic()
+                    self._cv.wait(timeout)
+                    if timeout is not None:
+                        timeout -= time.monotonic() - started
+                        if timeout <= 0.0 and not self._size:
+                            raise PipeTimeout()
+                if not self._size:
+                    return b""
+            out = self._take(nbytes)
+            if not self._size and self._event is not None and not self._closed:
+                self._event.clear()
+            return out
+
+    def _take(self, nbytes: int) -> bytes:
+        first = self._chunks[0]
+        available = len(first) - self._offset
+        if self._offset == 0 and available <= nbytes:
+            self._chunks.popleft()  # the common case: hand the chunk over as is
+            self._size -= available
+            return first
+        count = min(available, nbytes)
+        out = first[self._offset : self._offset + count]
+        self._offset += count
+        self._size -= count
+        if self._offset == len(first):
+            self._chunks.popleft()
+            self._offset = 0
+        return out
+
+    def empty(self) -> bytes:
+        with self._lock:
+            parts = [self._chunks[0][self._offset :], *list(self._chunks)[1:]] if self._chunks else []
+            self._chunks.clear()
+            self._offset = self._size = 0
+            if self._event is not None and not self._closed:
+                self._event.clear()
+            return b"".join(parts)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._cv.notify_all()
+            if self._event is not None:
+                self._event.set()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._size
+
+
+class TunedSFTPClient(paramiko.SFTPClient):
+    """paramiko's SFTP client reading and writing whole messages without re-copying."""
+
+    def _write_all(self, out: bytes) -> None:
+        view = memoryview(out)
+        sock: Any = self.sock
+        while view:
+            sent = sock.send(view)
+            if sent <= 0:
+                raise EOFError()
+            view = view[sent:]
+
+    def _read_all(self, n: int) -> bytes:
+        sock: Any = self.sock
+        first = sock.recv(n)
+        if not first:
+            raise EOFError()
+        if len(first) == n:
+            return bytes(first)
+        parts = [first]
+        left = n - len(first)
+        while left > 0:
+            piece = sock.recv(left)
+            if not piece:
+                raise EOFError()
+            parts.append(piece)
+            left -= len(piece)
+        return b"".join(parts)
+
+
+def open_sftp(
+    transport: paramiko.Transport, *, window_size: int, max_packet_size: int, timeout: float
+) -> TunedSFTPClient:
+    """Open a session channel with a :class:`ChunkPipe`, start the sftp subsystem on it."""
+    channel = transport.open_session(window_size=window_size, max_packet_size=max_packet_size)
+    channel.in_buffer = ChunkPipe()  # type: ignore[assignment]  # before any data can arrive
+    channel.settimeout(timeout)
+    channel.invoke_subsystem("sftp")
+    return TunedSFTPClient(channel)
