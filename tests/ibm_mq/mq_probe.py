@@ -31,6 +31,7 @@ class Probe:
     fail: set[Any] = field(default_factory=set)  # payloads whose service raises every time
     fail_once: set[Any] = field(default_factory=set)
     kill_once: set[Any] = field(default_factory=set)
+    kill: set[Any] = field(default_factory=set)  # payloads that kill their consumer every time
     block: dict[Any, threading.Event] = field(default_factory=dict)
     entered: dict[Any, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,7 +43,7 @@ class Probe:
             entered = self.entered.get(key)
             fail_once = key in self.fail_once
             self.fail_once.discard(key)
-            kill = key in self.kill_once
+            kill = key in self.kill_once or key in self.kill
             self.kill_once.discard(key)
         if entered is not None:
             entered.set()

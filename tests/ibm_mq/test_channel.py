@@ -116,6 +116,29 @@ def test_killed_mid_message_is_redelivered_nothing_lost_nothing_duplicated(
     assert qm.depth("IN.BOQ") == 0
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_message_that_kills_every_server_lands_on_the_backout_queue_once(
+    qm, make_runtime, mq_settings, probe
+):
+    qm.define_queue("IN", backout_threshold=2, backout_queue="IN.BOQ", default_persistence=True)
+    qm.define_queue("IN.BOQ")
+    probe.kill.add("deadly")
+    with MQClient.open(MQConnectionSettings.model_validate(mq_settings)) as client:
+        deadly = client.send("deadly", "IN")
+        client.send("fine", "IN")
+    for crash in range(2):  # each server dies on it; the QM backs it out when the server is gone
+        runtime = make_runtime(channel={} if crash == 0 else None)
+        runner = runtime.channels.running[("ibm_mq", "IN")][1]
+        wait_for(lambda runner=runner: runner.alive == 0, what=f"server {crash + 1} to die")
+        qm.restart()
+    make_runtime()
+    wait_for(lambda: qm.depth("IN.BOQ") == 1 and qm.depth("IN") == 0, what="deadly on the BOQ, fine done")
+    time.sleep(0.2)
+    assert [m.md.msg_id for m in qm.messages("IN.BOQ")] == [deadly.msg_id]
+    assert probe.payloads().count("deadly") == 2
+    assert probe.payloads().count("fine") == 1
+
+
 def test_stop_drains_in_flight_message(qm, make_runtime, sender, probe):
     entered, release = probe.gate("slow")
     rt = make_runtime(channel={})
