@@ -17,6 +17,7 @@ chroot beyond path checks, no limits.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import socket
 import threading
@@ -26,6 +27,12 @@ from typing import Any
 import paramiko
 import structlog
 from paramiko import SFTPAttributes, SFTPHandle, SFTPServer, SFTPServerInterface
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED
 
 log = structlog.get_logger("portway.sftp.demo")
@@ -42,15 +49,15 @@ class _Auth(paramiko.ServerInterface):
     def check_auth_password(self, username: str, password: str) -> int:
         ok = username == self.user and password == self.password
         log.info("demo_login", user=username, ok=ok)
-        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+        return AUTH_SUCCESSFUL if ok else AUTH_FAILED
 
     def get_allowed_auths(self, username: str) -> str:
         return "password"
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind == "session":
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+            return OPEN_SUCCEEDED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
 class _Handle(SFTPHandle):
@@ -58,13 +65,13 @@ class _Handle(SFTPHandle):
         try:
             return SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))  # type: ignore[attr-defined]
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
     def chattr(self, attr: SFTPAttributes) -> int:
         try:
             SFTPServer.set_file_attr(self.filename, attr)  # type: ignore[attr-defined]
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
         return SFTP_OK
 
 
@@ -103,19 +110,19 @@ class _Folder(SFTPServerInterface):
                 out.append(attr)
             return out
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
     def stat(self, path: str) -> SFTPAttributes | int:
         try:
             return SFTPAttributes.from_stat(os.stat(self._local(path)))
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
     def lstat(self, path: str) -> SFTPAttributes | int:
         try:
             return SFTPAttributes.from_stat(os.lstat(self._unresolved(path)))
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
     def open(self, path: str, flags: int, attr: SFTPAttributes) -> SFTPHandle | int:
         local = self._local(path)
@@ -123,7 +130,7 @@ class _Folder(SFTPServerInterface):
         try:
             fd = os.open(local, flags | getattr(os, "O_BINARY", 0), mode & 0o7777)
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
         if flags & os.O_WRONLY:
             fmode = "ab" if flags & os.O_APPEND else "wb"
         elif flags & os.O_RDWR:
@@ -133,7 +140,7 @@ class _Folder(SFTPServerInterface):
         try:
             f = os.fdopen(fd, fmode)
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
         handle = _Handle(flags)
         handle.filename = local  # type: ignore[attr-defined]
         handle.readfile = f  # type: ignore[attr-defined]
@@ -159,9 +166,9 @@ class _Folder(SFTPServerInterface):
 
     def chattr(self, path: str, attr: SFTPAttributes) -> int:
         try:
-            SFTPServer.set_file_attr(self._local(path), attr)  # type: ignore[attr-defined]
+            SFTPServer.set_file_attr(self._local(path), attr)
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
         return SFTP_OK
 
     def symlink(self, target_path: str, path: str) -> int:
@@ -173,14 +180,18 @@ class _Folder(SFTPServerInterface):
         try:
             return os.readlink(self._unresolved(path))
         except OSError as exc:
-            return SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
+
+
+def _status(exc: OSError) -> int:
+    return int(SFTPServer.convert_errno(exc.errno or errno.EIO))
 
 
 def _errno(call: Any, *args: str) -> int:
     try:
         call(*args)
     except OSError as exc:
-        return SFTPServer.convert_errno(exc.errno)
+        return _status(exc)
     return SFTP_OK
 
 

@@ -109,7 +109,7 @@ def stat_and_open(sftp: SFTPClient, path: str) -> tuple[SFTPAttributes, bytes | 
             close_later(sftp, handle)
         client._convert_status(stat_msg)
         raise OSError(f"unexpected answer {stat_kind} to stat")
-    attrs = SFTPAttributes._from_msg(stat_msg)
+    attrs: SFTPAttributes = SFTPAttributes._from_msg(stat_msg)  # type: ignore[attr-defined]
     if stat.S_ISDIR(attrs.st_mode or 0):
         if handle is not None:
             close_later(sftp, handle)

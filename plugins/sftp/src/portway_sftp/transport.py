@@ -379,7 +379,7 @@ def load_keys(settings: SftpSettings, endpoint: Endpoint) -> list[tuple[str, par
         try:
             # from_path hands the passphrase to cryptography, which wants bytes.
             secret = passphrase.encode() if passphrase is not None else None
-            found.append((path, paramiko.PKey.from_path(path, secret)))
+            found.append((path, paramiko.PKey.from_path(path, secret)))  # type: ignore[arg-type]
         except paramiko.PasswordRequiredException as exc:
             raise AuthenticationFailed(path, "the private key is encrypted; set passphrase") from exc
         except TypeError as exc:  # cryptography's way of saying a passphrase is needed
