@@ -115,7 +115,7 @@ def test_channel_create_and_invoke_in_process(env: Path) -> None:
         "        self.response.payload = {'hi': self.request.payload}\n"
     )
     ok("channel", "create", str(env), "http", "hi", "--path", "/hi", "--service", "hi.hi")
-    assert "hi\t" in ok("channel", "list", str(env))
+    assert "path=/hi, service=hi.hi" in ok("channel", "list", str(env))
     assert "must start with '/'" in fails(
         "channel", "create", str(env), "http", "bad", "--path", "x", "--service", "s"
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import types
 import typing
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -28,28 +27,6 @@ Kind = Literal["connection", "channel"]
 SEALED = "$sealed"
 MASK = "********"
 _NAME = re.compile(r"^[^\x00-\x1f/]{1,200}$")
-
-
-@dataclass(frozen=True)
-class ItemView:
-    """A connection or channel as shown to users: secrets masked."""
-
-    kind: str
-    type: str
-    name: str
-    settings: dict[str, Any]
-    pool: dict[str, Any]
-    updated_at: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "type": self.type,
-            "name": self.name,
-            "settings": self.settings,
-            "pool": self.pool,
-            "updated_at": self.updated_at,
-        }
 
 
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
@@ -87,15 +64,10 @@ class Catalog:
         name: str,
         settings: dict[str, Any],
         pool: dict[str, Any] | None = None,
-    ) -> ItemView:
+    ) -> StoredItem:
         """Validate and store a new item; raise without writing on any problem."""
         self._check_name(kind, name)
-        model = self.model_for(kind, type_name)
-        label = f"{type_name} {kind} {name!r}"
-        self._validate(model, settings, label)
-        pool_data = self._validate_pool(kind, pool or {}, label)
-        item = StoredItem(kind, type_name, name, self._seal(model, settings), pool_data, 0.0)
-        self.store.add(item)
+        self.store.add(self._sealed_item(kind, type_name, name, settings, pool or {}))
         return self.show(kind, type_name, name)
 
     def update(
@@ -105,27 +77,33 @@ class Catalog:
         name: str,
         settings: dict[str, Any],
         pool: dict[str, Any] | None = None,
-    ) -> ItemView:
+    ) -> StoredItem:
         """Change some settings; unnamed ones (and secrets left empty) keep their values."""
         current = self.store.get(kind, type_name, name)
+        secrets = secret_fields(self.model_for(kind, type_name))
+        merged = self._unseal(current.settings, f"{type_name} {kind} {name!r}")
+        merged.update({k: v for k, v in settings.items() if not (k in secrets and v in ("", None, MASK))})
+        pool_data = {**current.pool, **(pool or {})}
+        self.store.replace(self._sealed_item(kind, type_name, name, merged, pool_data))
+        return self.show(kind, type_name, name)
+
+    def _sealed_item(
+        self, kind: Kind, type_name: str, name: str, settings: dict[str, Any], pool: dict[str, Any]
+    ) -> StoredItem:
+        """Validate settings and pool whole, then seal the secrets: ready to store."""
         model = self.model_for(kind, type_name)
         label = f"{type_name} {kind} {name!r}"
-        merged = self._unseal(model, current.settings, label)
-        merged.update(
-            {k: v for k, v in settings.items() if not (k in secret_fields(model) and v in ("", None, MASK))}
-        )
-        self._validate(model, merged, label)
-        pool_data = self._validate_pool(kind, {**current.pool, **(pool or {})}, label)
-        self.store.replace(StoredItem(kind, type_name, name, self._seal(model, merged), pool_data, 0.0))
-        return self.show(kind, type_name, name)
+        self._validate(model, settings, label)
+        pool_data = self._validate_pool(kind, pool, label)
+        return StoredItem(kind, type_name, name, self._seal(model, settings), pool_data, 0.0)
 
     def delete(self, kind: Kind, type_name: str, name: str) -> None:
         self.store.delete(kind, type_name, name)
 
-    def list(self, kind: Kind, type_name: str | None = None) -> list[ItemView]:
+    def list(self, kind: Kind, type_name: str | None = None) -> list[StoredItem]:
         return [self._view(item) for item in self.store.list(kind, type_name)]
 
-    def show(self, kind: Kind, type_name: str, name: str) -> ItemView:
+    def show(self, kind: Kind, type_name: str, name: str) -> StoredItem:
         return self._view(self.store.get(kind, type_name, name))
 
     def resolve(self, kind: Kind, type_name: str, name: str) -> BaseModel:
@@ -136,7 +114,7 @@ class Catalog:
     def resolve_item(self, item: StoredItem) -> BaseModel:
         model = self.model_for(item.kind, item.type)  # type: ignore[arg-type]
         label = f"{item.type} {item.kind} {item.name!r}"
-        return self._validate(model, self._unseal(model, item.settings, label), label)
+        return self._validate(model, self._unseal(item.settings, label), label)
 
     def pool_settings(self, item: StoredItem) -> PoolSettings:
         return PoolSettings.model_validate(item.pool)
@@ -177,7 +155,7 @@ class Catalog:
                 sealed[key] = value
         return sealed
 
-    def _unseal(self, model: type[BaseModel], settings: dict[str, Any], label: str) -> dict[str, Any]:
+    def _unseal(self, settings: dict[str, Any], label: str) -> dict[str, Any]:
         return {
             key: self.box.decrypt(value[SEALED], f"{label} setting {key!r}")
             if isinstance(value, dict) and SEALED in value
@@ -185,12 +163,12 @@ class Catalog:
             for key, value in settings.items()
         }
 
-    def _view(self, item: StoredItem) -> ItemView:
+    def _view(self, item: StoredItem) -> StoredItem:
         settings = {
             key: MASK if isinstance(value, dict) and SEALED in value else value
             for key, value in item.settings.items()
         }
-        return ItemView(item.kind, item.type, item.name, settings, item.pool, item.updated_at)
+        return StoredItem(item.kind, item.type, item.name, settings, item.pool, item.updated_at)
 
     def _check_name(self, kind: str, name: str) -> None:
         if not _NAME.match(name) or name != name.strip():

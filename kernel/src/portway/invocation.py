@@ -9,7 +9,9 @@ discarded when the call's error says they broke.
 from __future__ import annotations
 
 import asyncio
-import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from random import getrandbits
 from typing import Any
 
 import structlog
@@ -24,8 +26,13 @@ log = structlog.get_logger("portway.service")
 
 
 def new_cid() -> str:
-    """A short, unique, URL-safe correlation id."""
-    return secrets.token_hex(12)
+    """A short, unique, URL-safe correlation id: 24 hex digits.
+
+    A cid correlates log lines, it guards nothing, so it comes from the
+    process's seeded PRNG (re-seeded after fork) rather than os.urandom:
+    one syscall less on every request (bench/invoke.py's profile showed it).
+    """
+    return f"{getrandbits(96):024x}"
 
 
 class ServiceFailed(PortwayError):
@@ -69,15 +76,8 @@ class Invoker:
         if deployed.is_async:
             return asyncio.run(self.arun(name, request, cid))
         instance, invocation = self._prepare(deployed, request, cid)
-        try:
+        with self._outcome(deployed, invocation):
             instance.handle()
-        except BaseException as exc:
-            invocation.lease.mark(exc)
-            if isinstance(exc, ServiceFailed) or not isinstance(exc, Exception):
-                raise
-            raise self._failed(deployed, invocation, exc) from exc
-        finally:
-            invocation.lease.release()
         return instance.response
 
     async def arun(self, name: str, request: Request, cid: str | None = None) -> Response:
@@ -88,8 +88,15 @@ class Invoker:
 
             return await anyio.to_thread.run_sync(self.run, name, request, cid)
         instance, invocation = self._prepare(deployed, request, cid)
-        try:
+        with self._outcome(deployed, invocation):
             await instance.handle()
+        return instance.response
+
+    @contextmanager
+    def _outcome(self, deployed: Deployed, invocation: Invocation) -> Iterator[None]:
+        """Give borrowed clients back (discarding broken ones) and wrap the service's error."""
+        try:
+            yield
         except BaseException as exc:
             invocation.lease.mark(exc)
             if isinstance(exc, ServiceFailed) or not isinstance(exc, Exception):
@@ -97,7 +104,6 @@ class Invoker:
             raise self._failed(deployed, invocation, exc) from exc
         finally:
             invocation.lease.release()
-        return instance.response
 
     def _prepare(self, deployed: Deployed, request: Request, cid: str | None) -> tuple[Service, Invocation]:
         invocation = Invocation(self, cid or new_cid())

@@ -61,7 +61,11 @@ class MetaRow(Base):
 
 @dataclass(frozen=True)
 class StoredItem:
-    """One stored connection or channel; ``settings`` holds encrypted secrets."""
+    """One stored connection or channel.
+
+    From the store, ``settings`` holds encrypted secrets; from
+    :class:`~portway.catalog.Catalog` views, masked ones.
+    """
 
     kind: str
     type: str
@@ -69,6 +73,16 @@ class StoredItem:
     settings: dict[str, Any]
     pool: dict[str, Any]
     updated_at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "type": self.type,
+            "name": self.name,
+            "settings": self.settings,
+            "pool": self.pool,
+            "updated_at": self.updated_at,
+        }
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
