@@ -9,7 +9,9 @@ then measures, for portway-sftp and for ``sftp -c aes128-gcm@openssh.com -b``:
 - N files of 4 KiB (default 1,000) up and down as a directory tree;
 - connect + authenticate + first command (``ls .``), median of rounds.
 
-Every ratio printed is our speed divided by OpenSSH's: above 1.0 we are faster.
+Every ratio printed is our speed divided by OpenSSH's: above 1.0 we are faster. Client CPU
+seconds are printed too (ours: this process, all threads; OpenSSH: sftp and its ssh
+child), since on a shared machine wall time is stretched by other jobs.
 Files live in /dev/shm when it has room, so the disk does not set the pace.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -73,26 +76,50 @@ class Peer:
         self.port = port
 
     def run(self, script: str) -> float:
+        """Run a batch script; return wall seconds (client CPU seconds go to ``CPU``)."""
         batch = self.folder / "batch.txt"
         batch.write_text(script)
         command = [
             "sftp", "-q", "-c", CIPHER, "-b", str(batch), "-i", str(self.folder / "user_key"),
             "-o", f"UserKnownHostsFile={self.folder / 'known_hosts'}", "-P", str(self.port), "root@127.0.0.1",
         ]  # fmt: skip
+        before = _children_cpu()
         started = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        return time.perf_counter() - started
+        wall = time.perf_counter() - started
+        CPU["peer"] += _children_cpu() - before  # sftp and its ssh child
+        return wall
+
+
+# Client-side CPU seconds per measurement. On a shared machine wall time is
+# stretched by other jobs; CPU spent per byte is not, so both are printed.
+CPU = {"ours": 0.0, "peer": 0.0}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timed(action: Callable[[], object]) -> float:
+    cpu = time.process_time()  # all threads of this process, the sshd excluded
     started = time.perf_counter()
     action()
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    CPU["ours"] += time.process_time() - cpu
+    return wall
 
 
 def _row(label: str, ours: float, peer: float, unit: str, higher_is_better: bool) -> None:
+    """One line: wall figures and their ratio, then the client CPU both used for it."""
     ratio = ours / peer if higher_is_better else peer / ours
-    print(f"{label:<34} ours {ours:>9.2f} {unit:<6} openssh {peer:>9.2f} {unit:<6} ratio {ratio:5.2f}")
+    cpu_ours, cpu_peer = CPU["ours"], CPU["peer"]
+    CPU["ours"] = CPU["peer"] = 0.0
+    cpu_ratio = cpu_peer / cpu_ours if cpu_ours else float("nan")
+    print(
+        f"{label:<32} ours {ours:>8.2f} {unit:<5} openssh {peer:>8.2f} {unit:<5} ratio {ratio:5.2f}"
+        f"   client cpu ours {cpu_ours:6.2f} s openssh {cpu_peer:6.2f} s ratio {cpu_ratio:5.2f}"
+    )
 
 
 def main() -> None:
@@ -124,7 +151,9 @@ def main() -> None:
                 known_hosts_file=str(folder / "known_hosts"),
             )
             python = sys.version.split()[0]
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"portway-sftp vs OpenSSH sftp -c {CIPHER}; files in {folder}; python {python}")
+            print(f"{os.cpu_count()} CPUs, load average {load}; ratios above 1.0: portway-sftp is better")
 
             big = folder / "big.bin"
             with big.open("wb") as out:
@@ -133,16 +162,16 @@ def main() -> None:
             megabytes = args.size * 1024 * 1024 / 1e6
             with SftpClient.open(settings) as client:
                 ours_up = _timed(lambda: client.upload(big, str(folder / "ours_up.bin")))
+                peer_up = peer.run(f"put {big} {folder / 'peer_up.bin'}\n")
+                _row(f"{args.size} MiB upload", megabytes / ours_up, megabytes / peer_up, "MB/s", True)
                 ours_down = _timed(
                     lambda: client.download(str(folder / "ours_up.bin"), folder / "ours_down.bin")
                 )
-            peer_up = peer.run(f"put {big} {folder / 'peer_up.bin'}\n")
             peer_down = peer.run(f"get {folder / 'peer_up.bin'} {folder / 'peer_down.bin'}\n")
+            _row(f"{args.size} MiB download", megabytes / ours_down, megabytes / peer_down, "MB/s", True)
             for name in ("ours_up.bin", "ours_down.bin", "peer_up.bin", "peer_down.bin"):
                 (folder / name).unlink()
             big.unlink()
-            _row(f"{args.size} MiB upload", megabytes / ours_up, megabytes / peer_up, "MB/s", True)
-            _row(f"{args.size} MiB download", megabytes / ours_down, megabytes / peer_down, "MB/s", True)
 
             small = folder / "small"
             small.mkdir()
@@ -150,12 +179,12 @@ def main() -> None:
                 (small / f"f{number:05d}.dat").write_bytes(os.urandom(4096))
             with SftpClient.open(settings) as client:
                 ours_up = _timed(lambda: client.upload(small, str(folder / "ours_small")))
+                peer_up = peer.run(f"put -r {small} {folder / 'peer_small'}\n")
+                _row(f"{args.files} x 4 KiB upload", ours_up, peer_up, "s", False)
                 ours_down = _timed(lambda: client.download(str(folder / "ours_small"), folder / "ours_back"))
-            peer_up = peer.run(f"put -r {small} {folder / 'peer_small'}\n")
             peer_down = peer.run(f"get -r {folder / 'peer_small'} {folder / 'peer_back'}\n")
-            assert len(list((folder / "ours_back").iterdir())) == args.files
-            _row(f"{args.files} x 4 KiB upload", ours_up, peer_up, "s", False)
             _row(f"{args.files} x 4 KiB download", ours_down, peer_down, "s", False)
+            assert len(list((folder / "ours_back").iterdir())) == args.files
 
             def connect_once() -> None:
                 with SftpClient.open(settings) as client:
@@ -163,6 +192,8 @@ def main() -> None:
 
             ours = statistics.median(_timed(connect_once) for _ in range(args.rounds)) * 1000
             theirs = statistics.median(peer.run("ls .\n") for _ in range(args.rounds)) * 1000
+            CPU["ours"] /= args.rounds
+            CPU["peer"] /= args.rounds
             _row("connect + auth + first command", ours, theirs, "ms", False)
         finally:
             process.terminate()
