@@ -66,7 +66,7 @@ def test_connection_form_validates_saves_pings_and_runs_an_action(
     page.fill("#f-token", ECHO_TOKEN)
     shot(page, "console-connection-form")
     page.click("button:has-text('Create')")
-    page.wait_for_selector("text=Saved")
+    page.wait_for_selector("text=The connection was saved.")
     assert page.locator("h1").inner_text() == "echo connection: Echo one"
     assert ECHO_TOKEN not in page.content()
     page.click("button:has-text('Ping')")
@@ -78,7 +78,7 @@ def test_connection_form_validates_saves_pings_and_runs_an_action(
     assert ECHO_TOKEN not in page.content()
     page.fill("#f-timeout_s", "3")
     page.click("button:has-text('Save')")
-    page.wait_for_selector("text=Saved")
+    page.wait_for_selector("text=The connection was saved.")
     page.click("button:has-text('Ping')")
     page.wait_for_selector("text=Ping OK in")
     # A per-type Action, rendered from its arguments model.
@@ -101,12 +101,12 @@ def test_ping_failure_shows_the_reason(logged_in: Any, console: str) -> None:
     page.fill("#f-port", "1")
     page.fill("#f-token", "t")
     page.click("button:has-text('Create')")
-    page.wait_for_selector("text=Saved")
+    page.wait_for_selector("text=The connection was saved.")
     page.click("button:has-text('Ping')")
     page.wait_for_selector(".error.ping")
     assert "refused" in page.locator(".error.ping").inner_text().lower()
     page.click("button:has-text('Delete')")
-    page.wait_for_selector("text=Deleted connection nowhere")
+    page.wait_for_selector("text=The connection was deleted.")
     assert page.locator("a:has-text('nowhere')").count() == 0
 
 
@@ -136,13 +136,13 @@ def test_channels_create_and_delete(logged_in: Any, console: str, portway_server
     page.fill("#f-path", "/console-ping")
     page.select_option("#f-method", "GET")
     page.click("button:has-text('Create')")
-    page.wait_for_selector("text=Saved channel")
+    page.wait_for_selector("text=The channel was saved.")
     assert page.locator("td", has_text="running").count() == 1
     # The runtime was refreshed: the channel serves requests now.
     status, body = portway_server.request("GET", "/console-ping", admin=False)
     assert status == 200 and body["pong"] is True
     page.click("button:has-text('Delete')")
-    page.wait_for_selector("text=Deleted channel")
+    page.wait_for_selector("text=The channel was deleted.")
     assert page.locator("td a:has-text('ping over http')").count() == 0
 
 

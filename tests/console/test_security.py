@@ -5,9 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from console_access import USER, Admin, ConsoleClient, add_admin, make_env, running
+import pytest
+from console_access import Admin, ConsoleClient, add_admin, make_env, running
 
 from portway.testing import ServerHandle
+
+
+# These tests fail at most one login each, so they share one server (each with its own user).
+@pytest.fixture
+def portway_server(shared_server: ServerHandle) -> ServerHandle:
+    return shared_server
+
+
+@pytest.fixture
+def admin(shared_admin: Admin) -> Admin:
+    return shared_admin
 
 
 def test_csrf_less_posts_are_rejected_and_change_nothing(console: str, admin: Admin) -> None:
@@ -89,7 +101,7 @@ def test_recovery_code_works_once(console: str, portway_server: ServerHandle, ad
     from portway.store import Store
 
     store = Store.open(portway_server.env)
-    codes = AdminUsers(store.engine, SecretBox(portway_server.env.secrets_key)).new_recovery_codes(USER)
+    codes = AdminUsers(store.engine, SecretBox(portway_server.env.secrets_key)).new_recovery_codes(admin.name)
     store.close()
 
     def attempt(code: str) -> httpx.Response:
@@ -142,6 +154,7 @@ def test_user_without_a_key_cannot_log_in_when_totp_is_required(tmp_path: Path) 
         assert client.get("/").status_code == 303
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_hsts_only_over_tls() -> None:
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse
@@ -156,3 +169,12 @@ def test_hsts_only_over_tls() -> None:
     assert over_tls.headers["strict-transport-security"].startswith("max-age=")
     plain = TestClient(app, base_url="http://console.example").get("/")
     assert "strict-transport-security" not in plain.headers
+
+
+def test_notices_in_the_url_are_fixed_words_only(console: str, admin: Admin) -> None:
+    client = ConsoleClient(console)
+    client.log_in(admin)
+    page = client.get("/connections?done=saved&notice=Call+555-0100+now")
+    assert "The connection was saved." in page.text
+    assert "555-0100" not in page.text
+    assert "Call" not in client.get("/connections?done=Call+555-0100").text

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portway.console import forms
+from portway.console.items import notice_of
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 from portway.declarations import Action, ConnectionType
@@ -55,7 +56,7 @@ class ConnectionPages:
             200 if not context["ping_error"] else 502,
             declaration=declaration,
             item=item,
-            notice=request.query_params.get("notice", ""),
+            notice=notice_of(request, "connection"),
             **context,
         )
 

@@ -68,7 +68,7 @@ class ItemPages:
             types=self.types(),
             items=items,
             failures=failures,
-            notice=request.query_params.get("notice", ""),
+            notice=notice_of(request, self.kind),
         )
 
     async def new_form(self, request: Request, session: ConsoleSession) -> Response:
@@ -108,7 +108,7 @@ class ItemPages:
         except NotFoundError as exc:
             return self.site.render(request, "error.html", session, 404, title="Not found", message=str(exc))
         await to_thread.run_sync(runtime.refresh)
-        return self.site.redirect(request, f"{self.path}?notice=Deleted+{self.kind}+{_q(name)}")
+        return self.site.redirect(request, f"{self.path}?done=deleted")
 
     async def _save(self, request: Request, session: ConsoleSession, *, editing: bool) -> Response:
         type_name = request.path_params["type"]
@@ -154,8 +154,8 @@ class ItemPages:
             )
         await to_thread.run_sync(self.site.runtime.refresh)
         if self.kind == "connection":
-            return self.site.redirect(request, f"/connections/{_q(type_name)}/{_q(name)}?notice=Saved")
-        return self.site.redirect(request, f"{self.path}?notice=Saved+{self.kind}+{_q(name)}")
+            return self.site.redirect(request, f"/connections/{_q(type_name)}/{_q(name)}?done=saved")
+        return self.site.redirect(request, f"{self.path}?done=saved")
 
     def _form(
         self,
@@ -202,6 +202,17 @@ class ItemPages:
             title="Unknown type",
             message=f"no {self.kind} type named {type_name!r} is installed (installed: {installed})",
         )
+
+
+def notice_of(request: Request, kind: str) -> str:
+    """The message for ``?done=...`` after a redirect.
+
+    Only fixed words travel in the URL, so a crafted link cannot make the
+    console display text of an attacker's choosing.
+    """
+    return {"saved": f"The {kind} was saved.", "deleted": f"The {kind} was deleted."}.get(
+        request.query_params.get("done", ""), ""
+    )
 
 
 def _q(text: str) -> str:
