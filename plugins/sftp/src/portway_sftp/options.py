@@ -8,29 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Lower-case option name -> what it does here (shown in errors and docs).
+# Option name -> what it does here (shown in errors and docs); matched case-insensitively.
 SUPPORTED: dict[str, str] = {
-    "hostname": "the real host to connect to",
-    "port": "TCP port",
-    "user": "login user",
-    "identityfile": "private key file (may be given several times)",
-    "connecttimeout": "seconds to wait for the connection",
-    "stricthostkeychecking": "yes or accept-new",
-    "userknownhostsfile": "known_hosts file",
-    "ciphers": "comma-separated cipher list, in order of preference",
-    "macs": "comma-separated MAC list",
-    "kexalgorithms": "comma-separated key exchange list",
-    "hostkeyalgorithms": "comma-separated host key type list",
-    "compression": "yes or no",
-    "serveraliveinterval": "seconds between keepalive messages",
-    "proxyjump": "[user@]host[:port] to tunnel through",
-    "batchmode": "yes (connections never prompt)",
-    "loglevel": "DEBUG, DEBUG1-3 turn on protocol logs; others are accepted",
-    "identitiesonly": "yes or no (only the configured keys are ever offered)",
-    "passwordauthentication": "yes or no",
-    "pubkeyauthentication": "yes or no",
+    "HostName": "the real host to connect to",
+    "Port": "TCP port",
+    "User": "login user",
+    "IdentityFile": "private key file (may be given several times)",
+    "ConnectTimeout": "seconds to wait for the connection",
+    "StrictHostKeyChecking": "yes or accept-new",
+    "UserKnownHostsFile": "known_hosts file",
+    "Ciphers": "comma-separated cipher list, in order of preference",
+    "MACs": "comma-separated MAC list",
+    "KexAlgorithms": "comma-separated key exchange list",
+    "HostKeyAlgorithms": "comma-separated host key type list",
+    "Compression": "yes or no",
+    "ServerAliveInterval": "seconds between keepalive messages",
+    "ProxyJump": "[user@]host[:port] to tunnel through",
+    "BatchMode": "yes (connections never prompt)",
+    "LogLevel": "DEBUG, DEBUG1-3 turn on protocol logs; others are accepted",
+    "IdentitiesOnly": "yes or no (only the configured keys are ever offered)",
+    "PasswordAuthentication": "yes or no",
+    "PubkeyAuthentication": "yes or no",
 }
 
+_LOWER = {name.lower() for name in SUPPORTED}
 _YES = {"yes", "true", "on"}
 _NO = {"no", "false", "off"}
 
@@ -67,8 +68,8 @@ def parse_options(items: list[str]) -> SshOptions:
     for item in items:
         name, value = _split(item)
         key = name.lower()
-        if key not in SUPPORTED:
-            known = ", ".join(sorted(SUPPORTED))
+        if key not in _LOWER:
+            known = ", ".join(SUPPORTED)
             raise ValueError(f"SSH option {name!r} cannot be honoured by portway-sftp; supported: {known}")
         raw[name] = value
         if key == "identityfile":
