@@ -154,7 +154,7 @@ def test_user_without_a_key_cannot_log_in_when_totp_is_required(tmp_path: Path) 
         assert client.get("/").status_code == 303
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_hsts_only_over_tls() -> None:
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse
