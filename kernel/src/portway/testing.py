@@ -21,6 +21,7 @@ server in a subprocess, stopped and waited for at teardown) and
 from __future__ import annotations
 
 import json
+import os
 import socket
 import textwrap
 import time
@@ -112,7 +113,6 @@ def portway_server(portway_env: Environment) -> Iterator[ServerHandle]:
     finally:
         pid = server_pid(portway_env)
         if pid is not None:
-            import os
             import signal
 
             os.kill(pid, signal.SIGTERM)
@@ -131,7 +131,11 @@ def deploy_service(portway_env: Environment, request: pytest.FixtureRequest) -> 
 
     def deploy(filename: str, source: str, timeout_s: float = 10.0) -> Path:
         path = portway_env.pickup_dirs[0] / filename
-        path.write_text(textwrap.dedent(source))
+        # Written whole then renamed into place, as editors save: a watching
+        # server must never see a half-written file and report it as broken.
+        partial = path.with_name(f".{filename}.partial")
+        partial.write_text(textwrap.dedent(source))
+        os.replace(partial, path)
         if "portway_runtime" in request.fixturenames:
             runtime = request.getfixturevalue("portway_runtime")
             runtime.deployer.deploy(path)
