@@ -83,6 +83,10 @@ def test_connection_form_validates_saves_pings_and_runs_an_action(
     page.wait_for_selector("text=Ping OK in")
     # A per-type Action, rendered from its arguments model.
     page.click("a:has-text('echo')")
+    page.wait_for_selector("#f-text")
+    page.click("button:has-text('Run')")
+    page.wait_for_selector(".field.invalid")
+    assert page.locator(".field.invalid .error").inner_text() == "required; give a value"
     page.fill("#f-text", "hello from the console")
     page.click("button:has-text('Run')")
     page.wait_for_selector("section.result")
@@ -154,3 +158,22 @@ def test_invoke_a_service(logged_in: Any, console: str) -> None:
     page.click("button:has-text('Invoke')")
     page.wait_for_selector("pre.transcript")
     assert '"logged": true' in page.locator("pre.transcript").inner_text()
+
+
+def test_dashboard_shows_deploy_errors(logged_in: Any, console: str, portway_server: ServerHandle) -> None:
+    import time
+
+    broken = portway_server.env.pickup_dirs[0] / "broken_invoice.py"
+    broken.write_text("from portway import Service\n\nclass Broken(Service):\n    def handle(self)\n")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        status, body = portway_server.request("GET", "/admin/api/deploy")
+        if status == 200 and any(f["path"] == str(broken) for f in body["failures"]):
+            break
+        time.sleep(0.1)
+    page = logged_in
+    page.goto(console + "/")
+    row = page.locator("tr.failed", has_text="broken_invoice.py")
+    assert row.count() == 1
+    assert ":4" in row.inner_text()  # file and line
+    broken.unlink()
