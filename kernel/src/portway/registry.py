@@ -12,7 +12,7 @@ import inspect
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from portway.errors import DeployError, NotFoundError
 from portway.service import Service
@@ -20,9 +20,8 @@ from portway.service import Service
 HISTORY_DEPTH = 5
 
 
-@dataclass(frozen=True)
-class Deployed:
-    """One deployed version of a service."""
+class Deployed(NamedTuple):
+    """One deployed version of a service (immutable; a tuple because thousands are made at boot)."""
 
     name: str
     cls: type[Service]
@@ -116,11 +115,16 @@ class Registry:
                     for name in by_source.get(source, ()):
                         if live.get(name) is not None and live[name].source == source:
                             del live[name]
+                    history = self._history
                     for item in incoming:
                         live[item.name] = item
-                        self._remember(item)
+                        past = history.get(item.name)
+                        if past is None:
+                            history[item.name] = [item]  # the common case at boot
+                        else:
+                            self._remember(item)
                     if incoming:
-                        by_source[source] = tuple(d.name for d in incoming)
+                        by_source[source] = tuple([d.name for d in incoming])
                     else:
                         by_source.pop(source, None)
                 waiting = retry

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -66,7 +66,6 @@ class BatchReport:
     unchanged: int = 0
     compiled: int = 0
     ms: float = 0.0
-    names: list[str] = field(default_factory=list)
 
 
 class _Missing:
@@ -336,25 +335,27 @@ class Deployer:
                 elif isinstance(outcome, DeployError):
                     self._fail(outcome, report)
             clashes = self.registry.apply(changes)
+            failures, helpers = self.failures, self.helpers
             for path, outcome in loaded.items():
-                if path in clashes:
+                if clashes and path in clashes:
                     self._fail(clashes[path], report, kind="clash")
                     continue
-                self.failures.pop(path, None)
+                if failures:
+                    failures.pop(path, None)
                 if not outcome.services:
                     if path in self.files:  # had services, has none now: a mistake, keep them live
                         self._fail(DeployError(path, None, NO_SERVICE), report)
                         continue
                     self.helpers[path] = outcome.digest  # judged below, once all imports are known
                     continue
-                self.helpers.pop(path, None)
-                names = tuple(cls.name for cls in outcome.services)
+                if helpers:
+                    helpers.pop(path, None)
+                names = tuple([cls.name for cls in outcome.services])
                 self.files[path] = FileState(
                     path, outcome.digest, outcome.version, names, outcome.helpers, now
                 )
                 report.deployed += 1
                 report.services += len(names)
-                report.names.extend(names)
             self._judge_helpers(report)
             report.compiled = self.loader.compiled - compiled_before
             report.ms = round((time.perf_counter() - started) * 1000, 2)
