@@ -8,7 +8,8 @@ implementation, no access log). Each case gets a warm-up, then the same
 duration and concurrency from ``wrk`` (or, when wrk is missing, a keep-alive
 load generator in a separate process). Rounds alternate ours/bare so machine
 noise hits both alike; the median of the rounds is reported with the ratio
-ours/bare (goal: >= 0.7).
+ours/bare (goal: >= 0.7). The server processes' CPU time per request is
+printed too: on a busy, shared machine it is far steadier than req/s.
 
     .venv/bin/python bench/invoke.py [--seconds 5] [--connections 16] [--rounds 3]
 """
