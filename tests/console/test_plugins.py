@@ -106,3 +106,38 @@ def test_mq_send_message_is_logged_by_a_channel(
     assert "channel='orders in'" in line.group(0)
     assert "payload='hello from the console'" in line.group(0)
     assert "service=portway.log-message" in line.group(0)
+
+
+def test_ftp_shell_against_pyftpdlib(
+    logged_in: Any, console: str, portway_server: ServerHandle, tmp_path: Path
+) -> None:
+    _needs_type(portway_server, "ftp")
+    demo = pytest.importorskip("portway_ftp.demo_server")
+    remote = tmp_path / "ftp-root"
+    remote.mkdir()
+    (remote / "payments.csv").write_text("id,amount\n1,10\n")
+    server = demo.DemoServer()
+    port = server.listen("plain", demo.HandlerOptions(root=remote, user="demo", password="demo-pass-1"))
+    server.start()
+    try:
+        page = logged_in
+        page.goto(console + "/connections/ftp/new")
+        page.fill("#f-name", "Partner FTP")
+        page.fill("#f-host", "127.0.0.1")
+        page.fill("#f-port", str(port))
+        page.fill("#f-username", "demo")
+        page.fill("#f-password", "demo-pass-1")
+        assert page.locator("#f-tls").input_value() == "none"
+        page.click("button:has-text('Create')")
+        page.wait_for_selector("text=The connection was saved.")
+        assert "demo-pass-1" not in page.content()
+        page.click("button:has-text('Ping')")
+        page.wait_for_selector("text=Ping OK in")
+        page.click("a:has-text('execute')")
+        page.fill("#f-script", "ls")
+        page.click("button:has-text('Run')")
+        page.wait_for_selector("pre.transcript")
+        transcript = page.locator("pre.transcript").all_inner_texts()
+        assert any("payments.csv" in t for t in transcript), transcript
+    finally:
+        server.stop()
