@@ -175,9 +175,15 @@ def test_ssh_config_host_alias(sshd: Any, tmp_path: Path) -> None:
 
 def test_proxy_jump_through_the_same_sshd(sshd: Any) -> None:
     jump = f"root@127.0.0.1:{sshd.port}"
+    import paramiko
+
     with _open(**sshd.settings(ssh_options=[f"ProxyJump={jump}"])) as client:
         assert client.home() == "/root"
-        assert client.transport.sock.get_name() if hasattr(client.transport.sock, "get_name") else True
+        tunnel = client.transport.sock
+        assert isinstance(tunnel, paramiko.Channel)  # the SSH stream runs inside the jump connection
+        jump_transport = tunnel.get_transport()
+        assert jump_transport.is_active()
+    assert not jump_transport.is_active()  # closed with the client
 
 
 def test_ssh_options_are_honoured_or_refused_by_name(sshd: Any) -> None:

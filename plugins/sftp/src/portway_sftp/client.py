@@ -43,7 +43,7 @@ from portway.files import (
 from portway.filescript import DiskUsage, Session, run_script
 from portway_sftp import transfer
 from portway_sftp.failures import ConnectionLost, file_error
-from portway_sftp.transport import Endpoint, StructlogHandler, open_transport, resolve
+from portway_sftp.transport import Endpoint, StructlogHandler, close_transport, open_transport, resolve
 
 if TYPE_CHECKING:
     import paramiko
@@ -95,7 +95,7 @@ class SftpClient:
         try:
             client = cls(settings, endpoint, transport)
         except BaseException:
-            transport.close()
+            close_transport(transport)
             raise
         client._handler = handler
         log.info(
@@ -114,7 +114,7 @@ class SftpClient:
         try:
             self._sftp.close()
         finally:
-            self.transport.close()
+            close_transport(self.transport)
             if self._handler is not None:
                 logging.getLogger(self.transport.get_log_channel()).removeHandler(self._handler)
 

@@ -137,9 +137,19 @@ def open_transport(settings: SftpSettings, endpoint: Endpoint, log_channel: str)
         if endpoint.options.keepalive_s:
             transport.set_keepalive(endpoint.options.keepalive_s)
     except BaseException:
-        transport.close()
+        close_transport(transport)
         raise
     return transport
+
+
+def close_transport(transport: paramiko.Transport) -> None:
+    """Close a transport and, when it runs through a ProxyJump channel, the jump host's too."""
+    import paramiko
+
+    sock = transport.sock
+    transport.close()
+    if isinstance(sock, paramiko.Channel):
+        sock.get_transport().close()
 
 
 def _tcp_socket(endpoint: Endpoint) -> socket.socket:
