@@ -87,15 +87,21 @@ class SftpClient:
     def open(cls, settings: SftpSettings) -> SftpClient:
         """Connect, verify the host key, log in and open the SFTP channel."""
         endpoint = resolve(settings)
-        channel = f"paramiko.portway.{next(_connection_ids)}"
         debug = settings.log_level == "debug" or endpoint.options.debug
-        handler = _attach_protocol_log(channel, endpoint.address) if debug else None
+        # A logger of its own per connection only when debugging: stdlib loggers live forever.
+        channel = f"paramiko.portway.{next(_connection_ids)}" if debug else None
+        handler = _attach_protocol_log(channel, endpoint.address) if channel else None
         started = time.perf_counter()
-        transport = open_transport(settings, endpoint, channel)
         try:
-            client = cls(settings, endpoint, transport)
+            transport = open_transport(settings, endpoint, channel)
+            try:
+                client = cls(settings, endpoint, transport)
+            except BaseException:
+                close_transport(transport)
+                raise
         except BaseException:
-            close_transport(transport)
+            if channel and handler:
+                logging.getLogger(channel).removeHandler(handler)
             raise
         client._handler = handler
         log.info(

@@ -112,7 +112,9 @@ def resolve(settings: SftpSettings) -> Endpoint:
     )
 
 
-def open_transport(settings: SftpSettings, endpoint: Endpoint, log_channel: str) -> paramiko.Transport:
+def open_transport(
+    settings: SftpSettings, endpoint: Endpoint, log_channel: str | None = None
+) -> paramiko.Transport:
     """Connect, check the host key, log in; raise a ConnectError subclass on any failure."""
     import paramiko
 
@@ -121,7 +123,8 @@ def open_transport(settings: SftpSettings, endpoint: Endpoint, log_channel: str)
         sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE
     )
     try:
-        transport.set_log_channel(log_channel)
+        if log_channel:
+            transport.set_log_channel(log_channel)
         _prefer_algorithms(transport, endpoint)
         if endpoint.options.compression:
             transport.use_compression(True)
@@ -202,7 +205,7 @@ def _jump_socket(settings: SftpSettings, endpoint: Endpoint) -> Any:
         connect_timeout=endpoint.connect_timeout,
         options=parse_options([]),
     )
-    outer = open_transport(settings, jump, "paramiko.transport.jump")
+    outer = open_transport(settings, jump)
     try:
         return outer.open_channel(
             "direct-tcpip",
