@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ENV ?= demo-env
 DEMO_PORT ?= 17010
-APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql
+APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql wrk
 
 .PHONY: help install uv system-deps test lint typecheck pytest demo demo-stop bench clean
 
@@ -49,11 +49,61 @@ test: install lint typecheck pytest
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+DEMO_DATA = $(abspath $(DEMO_ENV))/demo-data
+DEMO_SFTP_PORT ?= 2222
+DEMO_FTP_PORT ?= 2121
+DEMO_FTPS_PORT ?= 2990
+PW := $(BIN)/portway
+
 demo: install
-	@$(BIN)/python -m portway.demo $(DEMO_ENV) --port $(DEMO_PORT) --services hotdeploy
+	@$(MAKE) --no-print-directory demo-stop >/dev/null 2>&1 || true
+	@# The workspace also installs the test suite's deliberately broken plugin: keep it out of the demo.
+	@[ -f $(DEMO_ENV)/portway.toml ] || ($(PW) create $(DEMO_ENV) --port $(DEMO_PORT) --dir $(CURDIR)/hotdeploy && \
+	  sed -i 's/^disabled = \[\]/disabled = ["broken"]/' $(DEMO_ENV)/portway.toml)
+	@mkdir -p $(DEMO_DATA)/sftp $(DEMO_DATA)/ftp $(DEMO_DATA)/sftp-state
+	@echo "Hello from the demo SFTP server" > $(DEMO_DATA)/sftp/readme.txt
+	@echo "Hello from the demo FTPS server" > $(DEMO_DATA)/ftp/readme.txt
+	@nohup $(BIN)/python -m portway_sftp.demo_server --root $(DEMO_DATA)/sftp --port $(DEMO_SFTP_PORT) \
+	  --state-dir $(DEMO_DATA)/sftp-state > $(DEMO_ENV)/logs/sftp-demo.log 2>&1 & echo $$! > $(DEMO_ENV)/sftp-demo.pid
+	@nohup $(BIN)/python -m portway_ftp.demo_server --root $(DEMO_DATA)/ftp --port $(DEMO_FTP_PORT) \
+	  --tls-port $(DEMO_FTPS_PORT) --cert-dir $(DEMO_DATA)/ftp-certs > $(DEMO_ENV)/logs/ftp-demo.log 2>&1 & \
+	  echo $$! > $(DEMO_ENV)/ftp-demo.pid
+	@for i in $$(seq 100); do [ -s $(DEMO_DATA)/sftp-state/known_hosts ] && [ -s $(DEMO_DATA)/ftp-certs/ca.pem ] && break; sleep 0.1; done
+	@$(PW) conn show $(DEMO_ENV) sftp demo-sftp >/dev/null 2>&1 || $(PW) conn create $(DEMO_ENV) sftp demo-sftp \
+	  --host 127.0.0.1 --port $(DEMO_SFTP_PORT) --username demo --password demo \
+	  --known-hosts-file $(DEMO_DATA)/sftp-state/known_hosts
+	@$(PW) conn show $(DEMO_ENV) ftp demo-ftps >/dev/null 2>&1 || $(PW) conn create $(DEMO_ENV) ftp demo-ftps \
+	  --host localhost --port $(DEMO_FTPS_PORT) --username demo --password demo --tls explicit \
+	  --ca-file $(DEMO_DATA)/ftp-certs/ca.pem
+	@$(PW) conn show $(DEMO_ENV) ibm_mq demo-mq >/dev/null 2>&1 || $(PW) conn create $(DEMO_ENV) ibm_mq demo-mq \
+	  --backend memory:DEMO --queue-manager DEMO
+	@$(PW) channel show $(DEMO_ENV) ibm_mq demo-in >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) ibm_mq demo-in \
+	  --connection demo-mq --queue DEMO.IN --service portway.log-message
+	@$(PW) channel show $(DEMO_ENV) http hello >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) http hello \
+	  --path /hello --service hello.hello
+	@$(PW) channel show $(DEMO_ENV) http files >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) http files \
+	  --path /files --method GET --service demo.list-files
+	@$(PW) start $(DEMO_ENV)
+	@$(PW) admin list-users $(DEMO_ENV) 2>/dev/null | grep -q '\badmin\b' || \
+	  (echo 'demo-password-123' | $(PW) admin create-user $(DEMO_ENV) admin --password-stdin >/dev/null && \
+	   echo "Console user 'admin', password 'demo-password-123' (change it: portway admin create-user)")
+	@echo
+	@echo "portway demo is running. Try:"
+	@echo "  curl -s -X POST http://127.0.0.1:$(DEMO_PORT)/hello -H 'content-type: application/json' -d '{\"name\": \"Ada\"}'"
+	@echo "  edit hotdeploy/hello.py, save, and call it again: the new version answers at once"
+	@echo "  curl -s http://127.0.0.1:$(DEMO_PORT)/files          # a service listing the demo SFTP and FTPS servers"
+	@echo "  $(PW) conn ping $(DEMO_ENV) sftp demo-sftp"
+	@echo "  $(PW) sftp exec $(DEMO_ENV) demo-sftp 'ls -la'"
+	@echo "  $(PW) ftp exec $(DEMO_ENV) demo-ftps 'ls -la'"
+	@echo "  $(PW) mq send $(DEMO_ENV) demo-mq DEMO.IN --data 'hello MQ'   # then see it logged in $(DEMO_ENV)/logs/server.log"
+	@echo "  $(PW) plugins"
+	@echo "  open http://127.0.0.1:$(DEMO_PORT)/admin   (the web console)"
+	@echo "  make demo-stop"
 
 demo-stop:
-	@$(BIN)/python -m portway.demo $(DEMO_ENV) --stop
+	@[ -f $(DEMO_ENV)/portway.toml ] && $(PW) stop $(DEMO_ENV) || true
+	@for p in sftp-demo ftp-demo; do [ -f $(DEMO_ENV)/$$p.pid ] && kill $$(cat $(DEMO_ENV)/$$p.pid) 2>/dev/null; \
+	  rm -f $(DEMO_ENV)/$$p.pid; done; true
 
 clean:
 	rm -rf $(VENV) $(DEMO_ENV) .mypy_cache .ruff_cache

@@ -26,11 +26,24 @@ POOL_OPTIONS = {
 }
 
 
-def _types(kind: Kind) -> dict[str, Any]:
+def _types(kind: Kind, ctx: click.Context) -> dict[str, Any]:
     from portway.plugins import load_plugins
 
-    plugins = load_plugins()
+    plugins = load_plugins(_disabled(ctx.params.get("env")))
     return plugins.connection_types if kind == "connection" else plugins.channel_types
+
+
+def _disabled(env: str | None) -> list[str]:
+    """ENV's disabled plugins, so commands for ENV never import them; none if ENV is unreadable."""
+    if not env:
+        return []
+    from portway import environment
+    from portway.errors import ConfigError
+
+    try:
+        return environment.load(env).settings.plugins.disabled
+    except ConfigError:
+        return []  # the command itself reports the unreadable environment
 
 
 class TypeGroup(click.Group):
@@ -43,10 +56,10 @@ class TypeGroup(click.Group):
         self.all_optional = all_optional
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_types(self.kind))
+        return sorted(_types(self.kind, ctx))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        declaration = _types(self.kind).get(name)
+        declaration = _types(self.kind, ctx).get(name)
         if declaration is None:
             return None
         return self._command(name, declaration.settings, declaration.summary)
