@@ -107,10 +107,3 @@ def test_cli_help_lists_plugin_commands_without_failing_on_broken_plugin() -> No
     out = subprocess.run([sys.executable, "-m", "portway.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "conn" in out.stdout and "plugins" in out.stdout
-
-
-def test_listing_group_matches_plugins_group() -> None:
-    from portway.cli import listing
-    from portway.plugins import GROUP
-
-    assert listing.GROUP == GROUP

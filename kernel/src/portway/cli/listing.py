@@ -1,8 +1,7 @@
 """A cache of the commands plugins add, so ``portway --help`` imports no plugin.
 
-Keyed by the installed ``portway.plugins`` entry points and the kernel
-version: installing, removing or upgrading a plugin distribution changes the
-key. Only the help listing reads it; running a plugin command always loads
+Keyed by the state of the installed distributions (see
+:func:`current_key`). Only the help listing reads it; running a plugin command always loads
 the plugins themselves.
 """
 
@@ -11,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
-
-# Equal to portway.plugins.GROUP (a test checks); importing that module would pull in pydantic.
-GROUP = "portway.plugins"
 
 
 def _cache_path() -> Path:
@@ -23,14 +20,22 @@ def _cache_path() -> Path:
 
 
 def current_key() -> str:
-    from importlib.metadata import version
+    """Changes whenever a distribution is installed, removed or upgraded.
 
-    from stevedore import ExtensionManager
-
-    manager = ExtensionManager.__new__(ExtensionManager)
-    manager.namespace = GROUP
-    entries = sorted(f"{ep.name}={ep.value}" for ep in manager.list_entry_points())
-    return hashlib.sha256(json.dumps([version("portway"), entries]).encode()).hexdigest()
+    Installing touches the site-packages folder, so the mtimes of the
+    ``sys.path`` folders are a key that costs a few ``stat`` calls (no
+    import of stevedore or importlib.metadata, which would cost more than
+    the listing saves). An editable plugin whose commands change in place
+    shows a stale help listing until its next reinstall; running its
+    commands always loads the plugins fresh.
+    """
+    parts = []
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}={os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(entry)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def read(key: str) -> dict[str, str] | None:
