@@ -117,8 +117,12 @@ class DemoServer:
         self._run()
 
     def _run(self) -> None:
+        # One poll per turn so stop() is noticed; wait no longer than the next
+        # scheduled call (pyftpdlib schedules transfer steps), else 0.2 s.
+        wait = 0.2
         while not self._stop.is_set():
-            self.ioloop.loop(timeout=0.2, blocking=False)
+            soonest = self.ioloop.loop(timeout=wait, blocking=False)
+            wait = 0.2 if soonest is None else max(0.0, min(soonest, 0.2))
         self.ioloop.close()
 
     def stop(self) -> None:

@@ -31,15 +31,23 @@ def receive(conn: socket.socket, block_size: int, sink: Sink) -> int:
     """Read the data connection to its end into ``sink``; return the byte count."""
     buffer = memoryview(bytearray(block_size))
     received = 0
+    filled = 0
     while True:
+        # TLS hands out one 16 KiB record per read: fill the whole block
+        # before passing it on, so the sink sees few large writes.
         try:
-            count = conn.recv_into(buffer)
+            count = conn.recv_into(buffer[filled:])
         except OSError as exc:
-            raise DataBroken(exc, received) from exc
+            raise DataBroken(exc, received + filled) from exc
+        filled += count
+        if count and filled < block_size:
+            continue
+        if filled:
+            sink(buffer[:filled])
+            received += filled
+            filled = 0
         if not count:
             break
-        sink(buffer[:count])
-        received += count
     end_tls(conn)
     return received
 

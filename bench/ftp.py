@@ -1,0 +1,190 @@
+"""FTP/FTPS throughput of portway-ftp against curl, same run, same server.
+
+Starts the pyftpdlib demo server in a subprocess on 127.0.0.1 (plain FTP and
+explicit FTPS with a generated CA), then times, for portway's client and for
+curl against that same server:
+
+* one big file up and down, plain and FTPS (``--size``, default 1 GiB);
+* many small files up and down over FTPS (``--files`` x ``--file-size``,
+  default 1,000 x 4 KiB), one connection each side.
+
+Prints MB/s (or files/s) and the ratio ours/curl: above 1.0 means we are faster.
+
+    .venv/bin/python bench/ftp.py                 # the full run
+    .venv/bin/python bench/ftp.py --size 64M --files 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from portway_ftp.client import FtpClient
+from portway_ftp.settings import FtpSettings
+
+USER, PASSWORD = "bench", "bench-pw"
+UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    if text and text[-1] in UNITS:
+        return int(float(text[:-1]) * UNITS[text[-1]])
+    return int(text)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(root: Path, certs: Path) -> tuple[subprocess.Popen[str], int, int]:
+    plain, tls = free_port(), free_port()
+    command = [
+        sys.executable, "-m", "portway_ftp.demo_server", "--root", str(root), "--port", str(plain),
+        "--tls-port", str(tls), "--user", USER, "--password", PASSWORD, "--cert-dir", str(certs),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        if "--tls explicit" in line:
+            return process, plain, tls
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise SystemExit("the demo server did not start")
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def curl(*args: str) -> None:
+    subprocess.run(["curl", "-sS", "--fail", "--user", f"{USER}:{PASSWORD}", *args], check=True)
+
+
+def race(runs: int, ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[float, float]:
+    """Best time of each over ``runs`` rounds, alternating so both see the same machine load."""
+    mine, peer = [], []
+    for _ in range(runs):
+        mine.append(timed(ours))
+        peer.append(timed(theirs))
+    return min(mine), min(peer)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", default="1G", help="big file size, e.g. 1G, 256M (default 1G)")
+    parser.add_argument("--files", type=int, default=1000, help="number of small files (default 1000)")
+    parser.add_argument("--file-size", default="4K", help="size of each small file (default 4K)")
+    parser.add_argument("--runs", type=int, default=1, help="repeat each timing, keep the best (default 1)")
+    options = parser.parse_args()
+    if shutil.which("curl") is None:
+        raise SystemExit("curl is not installed; the benchmark compares against it")
+    size, small, count = parse_size(options.size), parse_size(options.file_size), options.files
+
+    work = Path(tempfile.mkdtemp(prefix="portway-ftp-bench-"))
+    root, local = work / "root", work / "local"
+    root.mkdir()
+    local.mkdir()
+    server, plain_port, tls_port = start_server(root, work / "certs")
+    ca = str(work / "certs" / "ca.pem")
+    rows: list[tuple[str, str, float, float]] = []
+    try:
+        big = local / "big.bin"
+        with open(big, "wb") as out:
+            left = size
+            while left:
+                chunk = min(left, 16 * 1024 * 1024)
+                out.write(os.urandom(chunk))
+                left -= chunk
+        mib = size / 1024 / 1024
+
+        for label, port, tls in (("plain", plain_port, "none"), ("FTPS", tls_port, "explicit")):
+            settings = FtpSettings(
+                host="127.0.0.1",
+                port=port,
+                username=USER,
+                password=PASSWORD,
+                tls=tls,  # type: ignore[arg-type]
+                ca_file=ca if tls != "none" else "",
+            )
+            url = f"ftp://127.0.0.1:{port}"
+            tls_args = ["--ssl-reqd", "--cacert", ca] if tls != "none" else []
+            with FtpClient.open(settings) as client:
+                ours_up, curl_up = race(
+                    options.runs,
+                    lambda c=client: c.upload_file(big, "/ours.bin"),
+                    lambda u=url, t=tls_args: curl(*t, "-T", str(big), f"{u}/curl.bin"),
+                )
+                ours_down, curl_down = race(
+                    options.runs,
+                    lambda c=client: c.download_file("/ours.bin", local / "o.bin"),
+                    lambda u=url, t=tls_args: curl(*t, "-o", str(local / "c.bin"), f"{u}/curl.bin"),
+                )
+            assert (local / "o.bin").stat().st_size == size == (local / "c.bin").stat().st_size
+            rows.append((f"{options.size} upload, {label}", "MB/s", mib / ours_up, mib / curl_up))
+            rows.append((f"{options.size} download, {label}", "MB/s", mib / ours_down, mib / curl_down))
+            for name in ("ours.bin", "curl.bin"):
+                (root / name).unlink()
+            (local / "o.bin").unlink()
+            (local / "c.bin").unlink()
+        big.unlink()
+
+        many = local / "many"
+        many.mkdir()
+        for index in range(1, count + 1):
+            (many / f"f{index:05d}.dat").write_bytes(os.urandom(small))
+        settings = FtpSettings(
+            host="127.0.0.1", port=tls_port, username=USER, password=PASSWORD, tls="explicit", ca_file=ca
+        )
+        tls_args = ["--ssl-reqd", "--cacert", ca]
+        url = f"ftp://127.0.0.1:{tls_port}"
+        (root / "curl").mkdir()
+        (local / "curl-back").mkdir()
+        glob = f"[00001-{count:05d}]"
+        with FtpClient.open(settings) as client:
+            ours_up, curl_up = race(
+                options.runs,
+                lambda: client.upload(many, "/ours"),
+                lambda: curl(*tls_args, "-T", str(many / f"f{glob}.dat"), f"{url}/curl/"),
+            )
+            ours_down, curl_down = race(
+                options.runs,
+                lambda: client.download("/ours", local / "ours-back"),
+                lambda: curl(
+                    *tls_args, "-o", str(local / "curl-back" / "f#1.dat"), f"{url}/curl/f{glob}.dat"
+                ),
+            )
+        assert (
+            len(list((local / "ours-back").iterdir())) == count == len(list((local / "curl-back").iterdir()))
+        )
+        label = f"{count} x {options.file_size}"
+        rows.append((f"{label} upload, FTPS", "files/s", count / ours_up, count / curl_up))
+        rows.append((f"{label} download, FTPS", "files/s", count / ours_down, count / curl_down))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"{'benchmark':<32} {'unit':>8} {'portway':>10} {'curl':>10} {'ours/curl':>10}")
+    for name, unit, ours, theirs in rows:
+        print(f"{name:<32} {unit:>8} {ours:>10.1f} {theirs:>10.1f} {ours / theirs:>9.2f}x")
+
+
+if __name__ == "__main__":
+    main()
