@@ -165,8 +165,9 @@ def test_ssh_config_host_alias(sshd: Any, tmp_path: Path) -> None:
     config = tmp_path / "ssh_config"
     config.write_text(
         f"Host bank\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User root\n  IdentityFile {sshd.user_key}\n"
+        f"  UserKnownHostsFile {sshd.known_hosts}\n"
     )
-    settings = {"host": "bank", "ssh_config_file": str(config), "known_hosts_file": str(sshd.known_hosts)}
+    settings = {"host": "bank", "ssh_config_file": str(config)}
     with _open(**settings) as client:
         assert client.endpoint.hostname == "127.0.0.1"
         assert client.endpoint.port == sshd.port

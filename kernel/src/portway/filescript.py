@@ -369,9 +369,9 @@ class Session:
             items.sort(key=_sort_key(flags))
             if "r" in flags:
                 items.reverse()
-        if "l" in flags or "n" in flags:
+        if "l" in flags or "n" in flags:  # -n: FileInfo carries names only, so it lists as -l
             for shown, info in items:
-                self._print(_long_line(info, shown, numeric="n" in flags))
+                self._print(_long_line(info, shown))
             return
         if "1" in flags:
             for shown, _info in items:
@@ -625,7 +625,7 @@ def _sort_key(flags: str) -> Callable[[tuple[str, FileInfo]], tuple[float, str]]
 _TYPE_BITS = {FileKind.FILE: stat.S_IFREG, FileKind.DIR: stat.S_IFDIR, FileKind.SYMLINK: stat.S_IFLNK}
 
 
-def _long_line(info: FileInfo, shown: str, *, numeric: bool = False) -> str:
+def _long_line(info: FileInfo, shown: str) -> str:
     """One ``ls -l`` line in the layout of OpenSSH 9 ``sftp`` (link count shown as ``?``)."""
     mode = info.mode or 0
     type_bits = _TYPE_BITS.get(info.kind, stat.S_IFMT(mode))

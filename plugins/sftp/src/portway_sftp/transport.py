@@ -26,11 +26,10 @@ from portway_sftp.failures import (
     HostNotFound,
 )
 from portway_sftp.options import SshOptions, parse_options
+from portway_sftp.settings import SftpSettings
 
 if TYPE_CHECKING:
     import paramiko
-
-    from portway_sftp.settings import SftpSettings
 
 log = structlog.get_logger("portway.sftp")
 
@@ -71,6 +70,7 @@ class Endpoint:
 
 def resolve(settings: SftpSettings) -> Endpoint:
     """Merge settings, ``ssh_options`` and the ssh config file into one :class:`Endpoint`."""
+
     options = parse_options(settings.ssh_options)
     config: dict[str, Any] = {}
     if settings.ssh_config_file:
@@ -87,8 +87,9 @@ def resolve(settings: SftpSettings) -> Endpoint:
     if settings.private_key_file:
         identities = (settings.private_key_file, *identities)
     known_hosts = options.known_hosts_file or settings.known_hosts_file
-    if "userknownhostsfile" in config and not options.known_hosts_file:
-        known_hosts = str(config["userknownhostsfile"]).split()[0]
+    default_known_hosts = SftpSettings.model_fields["known_hosts_file"].default
+    if "userknownhostsfile" in config and not options.known_hosts_file and known_hosts == default_known_hosts:
+        known_hosts = str(config["userknownhostsfile"]).split()[0]  # the config beats only the default
     accept_new = settings.host_key_policy == "accept-new"
     if options.accept_new is not None:
         accept_new = options.accept_new
