@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from click.testing import CliRunner, Result
 
 from portway import environment
 from portway.console.users import AdminUsers
@@ -73,19 +74,29 @@ def test_create_user_reset_totp_list_and_delete(env_path: str) -> None:
     assert "no console users" in run("admin", "list-users", env_path).stdout
 
 
+def cli_run(*args: str, stdin: str = "") -> Result:
+    """The same command line, in-process (the bad-input cases need no fresh interpreter)."""
+    from portway.cli import cli
+
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
 def test_bad_input_is_refused_with_a_clear_message(env_path: str) -> None:
-    short = run("admin", "create-user", env_path, "dave", "--password-stdin", stdin="short\n")
-    assert short.returncode != 0
-    assert "password" in short.stderr and "at least 10" in short.stderr
-    bad_name = run("admin", "create-user", env_path, "bad name", "--password-stdin", stdin="long enough pw\n")
-    assert bad_name.returncode != 0 and "user name" in bad_name.stderr
-    missing = run("admin", "reset-totp", env_path, "nobody")
-    assert missing.returncode != 0 and "nobody" in missing.stderr
-    assert run("admin", "delete-user", env_path, "nobody").returncode != 0
-    assert "no console users" in run("admin", "list-users", env_path).stdout
-    twice = [
-        run("admin", "create-user", env_path, "erin", "--password-stdin", stdin="long enough pw\n")
-        for _ in range(2)
-    ]
-    assert twice[0].returncode == 0 and twice[1].returncode != 0
-    assert "exists already" in twice[1].stderr
+    short = cli_run("admin", "create-user", env_path, "dave", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 1
+    assert "password" in short.output and "at least 10" in short.output
+    bad_name = cli_run(
+        "admin", "create-user", env_path, "bad name", "--password-stdin", stdin="long enough pw\n"
+    )
+    assert bad_name.exit_code == 1 and "user name" in bad_name.output
+    missing = cli_run("admin", "reset-totp", env_path, "nobody")
+    assert missing.exit_code == 1 and "nobody" in missing.output
+    assert cli_run("admin", "delete-user", env_path, "nobody").exit_code == 1
+    assert "no console users" in cli_run("admin", "list-users", env_path).output
+    first = cli_run("admin", "create-user", env_path, "erin", "--password-stdin", stdin="long enough pw\n")
+    again = cli_run("admin", "create-user", env_path, "erin", "--password-stdin", stdin="long enough pw\n")
+    assert first.exit_code == 0 and again.exit_code == 1
+    assert "exists already" in again.output
+    mismatch = cli_run("admin", "create-user", env_path, "frank", stdin="long enough pw\nsomething else\n")
+    assert mismatch.exit_code != 0
+    assert "frank" not in cli_run("admin", "list-users", env_path).output
