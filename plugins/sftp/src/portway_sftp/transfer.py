@@ -208,7 +208,10 @@ def upload(
             if data:
                 if throttle is not None:
                     throttle.wait(len(data))
-                num = client._async_request(replies, CMD_WRITE, handle, int64(offset), data)
+                if hasattr(client, "send_write"):
+                    num = client.send_write(replies, handle, offset, data)
+                else:
+                    num = client._async_request(replies, CMD_WRITE, handle, int64(offset), data)
                 pending[num] = (offset, len(data))
                 order.append(num)
                 offset += len(data)
