@@ -95,17 +95,18 @@ def log_in(page: Any, console: str, admin: Admin, code: str | None = None) -> No
 class ConsoleClient:
     """Talks to the console like a browser without one, so tests can send what browsers would not."""
 
-    def __init__(self, console: str) -> None:
+    def __init__(self, console: str, cookie_name: str = "__Host-portway") -> None:
         self.console = console
+        self.cookie_name = cookie_name
         self.http = httpx.Client(follow_redirects=False, timeout=30)
         self.cookie = ""
 
     def _headers(self) -> dict[str, str]:
-        return {"cookie": f"__Host-portway={self.cookie}"} if self.cookie else {}
+        return {"cookie": f"{self.cookie_name}={self.cookie}"} if self.cookie else {}
 
     def _keep(self, response: httpx.Response) -> httpx.Response:
         for header in response.headers.get_list("set-cookie"):
-            match = re.match(r"__Host-portway=([^;]*)", header)
+            match = re.match(re.escape(self.cookie_name) + r"=([^;]*)", header)
             if match:
                 self.cookie = match.group(1)
         return response

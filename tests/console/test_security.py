@@ -133,10 +133,18 @@ def test_missing_factor_plugin_refuses_every_login(tmp_path: Path) -> None:
 
 def test_without_second_factor_the_password_logs_in(tmp_path: Path) -> None:
     env = make_env(tmp_path, second_factor="")
+    # Plain-http deployments may turn Secure off; the cookie then cannot be a __Host- one.
+    env.toml_path.write_text(
+        env.toml_path.read_text().replace("[console]\n", "[console]\nsecure_cookies = false\n")
+    )
     admin = add_admin(env, with_key=False)
     with running(env):
-        client = ConsoleClient(env.base_url + "/admin")
+        client = ConsoleClient(env.base_url + "/admin", cookie_name="portway")
         token = client.csrf("/login")
+        cookie = client.http.get(env.base_url + "/admin/login").headers["set-cookie"]
+        assert (
+            cookie.startswith("portway=") and "secure" not in cookie.lower() and "httponly" in cookie.lower()
+        )
         response = client.post("/login", {"csrf": token, "username": admin.name, "password": admin.password})
         assert response.headers["location"].endswith("/admin/")
         assert client.get("/").status_code == 200
