@@ -186,3 +186,40 @@ def test_notices_in_the_url_are_fixed_words_only(console: str, admin: Admin) -> 
     assert "The connection was saved." in page.text
     assert "555-0100" not in page.text
     assert "Call" not in client.get("/connections?done=Call+555-0100").text
+
+
+def test_login_page_views_store_nothing_and_forged_ids_fail(
+    console: str, portway_server: ServerHandle, admin: Admin
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(portway_server.env.store_url)
+    try:
+
+        def stored() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(text("select count(*) from console_sessions")).scalar_one())
+
+        before = stored()
+        for _ in range(5):
+            assert ConsoleClient(console).get("/login").status_code == 200
+        assert stored() == before
+    finally:
+        engine.dispose()
+    client = ConsoleClient(console)
+    token = client.csrf("/login")
+    _, nonce, mac = client.cookie.split(".")
+    client.cookie = f"a.{nonce}x.{mac}"  # the signature no longer matches
+    response = client.post("/login", {"csrf": token, "username": admin.name, "password": admin.password})
+    assert response.status_code == 403
+
+
+def test_non_ascii_tokens_are_refused_not_crashed_on(console: str, admin: Admin) -> None:
+    client = ConsoleClient(console)
+    client.csrf("/login")
+    response = client.post(
+        "/login", {"csrf": "jeton-été", "username": admin.name, "password": admin.password}
+    )
+    assert response.status_code == 403
+    raw_cookie = "__Host-portway=a.été.ü".encode()
+    assert client.http.get(console + "/", headers={"cookie": raw_cookie}).status_code == 303

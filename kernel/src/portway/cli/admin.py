@@ -32,7 +32,8 @@ def _users(env_path: str) -> Iterator[AdminUsers]:
 def _end_sessions(users: AdminUsers, name: str) -> None:
     from portway.console.sessions import Sessions
 
-    Sessions(users.engine, 1).end_user(name)
+    # Only stored sessions are ended by user; the signing key is not needed for that.
+    Sessions(users.engine, 1, b"").end_user(name)
 
 
 @click.group()

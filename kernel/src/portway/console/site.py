@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from portway.console.security import cookie_name
-from portway.console.sessions import ConsoleSession, Sessions
+from portway.console.sessions import ConsoleSession, Sessions, same
 from portway.console.throttle import Throttle
 from portway.console.users import AdminUsers
 from portway.declarations import AuthFactor
@@ -26,6 +25,18 @@ TEMPLATES = Path(__file__).parent / "templates"
 Handler = Callable[[Request, ConsoleSession], Awaitable[Response]]
 
 
+def signing_key(runtime: Runtime) -> bytes:
+    """A key for signing anonymous session ids, derived from the environment's secrets key.
+
+    Every server of an environment has the same secrets key, so a login
+    form served by one server can be posted to another.
+    """
+    import hashlib
+
+    secret = runtime.env.secrets_key.read_bytes().strip()
+    return hashlib.sha256(b"portway console anonymous sessions v1\0" + secret).digest()
+
+
 class Site:
     """The console's shared state; one per :func:`build_console` call."""
 
@@ -34,7 +45,7 @@ class Site:
         settings = runtime.env.settings.console
         self.settings = settings
         self.users = AdminUsers(runtime.store.engine, runtime.catalog.box)
-        self.sessions = Sessions(runtime.store.engine, settings.session_ttl_s)
+        self.sessions = Sessions(runtime.store.engine, settings.session_ttl_s, signing_key(runtime))
         self.throttle = Throttle(runtime.store.engine)
         self.cookie = cookie_name(settings.secure_cookies)
         self.templates = jinja2.Environment(
@@ -110,7 +121,7 @@ class Site:
 
     def csrf_ok(self, session: ConsoleSession | None, form: Any) -> bool:
         sent = form.get("csrf")
-        return bool(session and isinstance(sent, str) and sent and hmac.compare_digest(sent, session.csrf))
+        return bool(session and isinstance(sent, str) and sent and same(sent, session.csrf))
 
     def page(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Wrap a logged-in page: redirect to login, check CSRF on every POST."""
