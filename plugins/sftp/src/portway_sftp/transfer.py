@@ -38,6 +38,9 @@ from paramiko.sftp_attr import SFTPAttributes
 from paramiko.sftp_client import SFTPClient
 from paramiko.ssh_exception import SSHException
 
+# Writes up to this size are batched with the close (copied once into the batch).
+_SMALL = 65536
+
 
 class Throttle:
     """Paces a transfer to ``kbit_per_s`` (1 Kbit = 1024 bits, as ``sftp -l`` counts)."""
@@ -99,8 +102,9 @@ def stat_and_open(sftp: SFTPClient, path: str) -> tuple[SFTPAttributes, bytes | 
     """
     client: Any = sftp
     replies = _Replies({})
-    stat_num = client._async_request(replies, CMD_STAT, path)
-    open_num = client._async_request(replies, CMD_OPEN, path, SFTP_FLAG_READ, SFTPAttributes())
+    with _batch(client):
+        stat_num = client._async_request(replies, CMD_STAT, path)
+        open_num = client._async_request(replies, CMD_OPEN, path, SFTP_FLAG_READ, SFTPAttributes())
     stat_kind, stat_msg = _wait(client, replies, stat_num)
     open_kind, open_msg = _wait(client, replies, open_num)
     handle = open_msg.get_binary() if open_kind == CMD_HANDLE else None
@@ -118,6 +122,11 @@ def stat_and_open(sftp: SFTPClient, path: str) -> tuple[SFTPAttributes, bytes | 
         client._convert_status(open_msg)
         raise OSError(f"unexpected answer {open_kind} to open")
     return attrs, handle
+
+
+def _batch(client: Any) -> contextlib.AbstractContextManager[None]:
+    """Send the requests of a block together where the client can (see channel.TunedSFTPClient)."""
+    return client.batch() if hasattr(client, "batch") else contextlib.nullcontext()
 
 
 def close_later(sftp: SFTPClient, handle: bytes) -> None:
@@ -144,7 +153,18 @@ def download(
     next_offset = 0
     received = 0
     position = 0
+    closed = False
     try:
+        if size <= chunk and throttle is None:
+            # A small file: its one read and the close go out together.
+            with _batch(client):
+                if size:
+                    num = client._async_request(replies, CMD_READ, handle, int64(0), size)
+                    pending[num] = (0, size)
+                    order.append(num)
+                    next_offset = size
+                close_later(sftp, handle)
+            closed = True
         while True:
             while len(pending) < in_flight and next_offset < size:
                 length = min(chunk, size - next_offset)
@@ -170,6 +190,8 @@ def download(
             out.write(data)
             position = offset + len(data)
             received += len(data)
+            if len(data) < length and closed:
+                break  # the file shrank under us (the handle is closed already)
             if len(data) < length:  # a short read: ask for the rest at once
                 rest = client._async_request(replies, CMD_READ, handle, int64(position), length - len(data))
                 pending[rest] = (position, length - len(data))
@@ -178,8 +200,9 @@ def download(
         pass  # the file shrank while we read it; we keep what there was
     finally:
         _drain(client, replies, pending)
-        with contextlib.suppress(OSError, EOFError, SSHException):
-            close_later(sftp, handle)
+        if not closed:
+            with contextlib.suppress(OSError, EOFError, SSHException):
+                close_later(sftp, handle)
     return received
 
 
@@ -203,26 +226,30 @@ def upload(
     offset = 0
     closed = False
     try:
+        upcoming = source.read(chunk)
         while True:
-            data = source.read(chunk)
-            if data:
-                if throttle is not None:
-                    throttle.wait(len(data))
-                if hasattr(client, "send_write"):
-                    num = client.send_write(replies, handle, offset, data)
-                else:
-                    num = client._async_request(replies, CMD_WRITE, handle, int64(offset), data)
-                pending[num] = (offset, len(data))
-                order.append(num)
-                offset += len(data)
-                if progress is not None:
-                    progress(offset)
-            else:
-                # Send the close with the last writes: one round trip less per file.
-                num = client._async_request(replies, CMD_CLOSE, handle)
-                pending[num] = (offset, 0)
-                order.append(num)
-                closed = True
+            data, upcoming = upcoming, (source.read(chunk) if upcoming else b"")
+            last = not upcoming
+            # The last write and the close go out together: one round trip and packet less.
+            with _batch(client) if last and len(data) < _SMALL else contextlib.nullcontext():
+                if data:
+                    if throttle is not None:
+                        throttle.wait(len(data))
+                    if hasattr(client, "send_write"):
+                        num = client.send_write(replies, handle, offset, data)
+                    else:
+                        num = client._async_request(replies, CMD_WRITE, handle, int64(offset), data)
+                    pending[num] = (offset, len(data))
+                    order.append(num)
+                    offset += len(data)
+                    if progress is not None:
+                        progress(offset)
+                if last:
+                    num = client._async_request(replies, CMD_CLOSE, handle)
+                    pending[num] = (offset, 0)
+                    order.append(num)
+                    closed = True
+            data = b"" if last else data
             while order and (len(pending) >= in_flight or not data):
                 num = order.popleft()
                 pending.pop(num)
