@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,22 @@ def test_save_in_place_redeploys(rt: Runtime, pickup: Path) -> None:
     with open(path, "w") as handle:  # truncate + write, as most editors' plain save
         handle.write(service_source("'v2'"))
     wait_until(lambda: answer(rt, "hello.hello") == "v2")
+
+
+def test_slow_writer_is_deployed_at_close_not_half_written(rt: Runtime, pickup: Path) -> None:
+    path = pickup / "hello.py"
+    path.write_text(service_source("'v1'"))
+    wait_until(lambda: answer(rt, "hello.hello") == "v1")
+    source = service_source("'v2'")
+    with open(path, "w") as handle:
+        handle.write(source[:40])  # cut inside the class: not valid Python yet
+        handle.flush()
+        time.sleep(0.3)  # far longer than the debounce: a deploy now would see half a file
+        assert failure(rt, path) is None
+        assert answer(rt, "hello.hello") == "v1"
+        handle.write(source[40:])
+    wait_until(lambda: answer(rt, "hello.hello") == "v2")
+    assert failure(rt, path) is None
 
 
 def test_atomic_rename_save_vscode_style(rt: Runtime, pickup: Path) -> None:

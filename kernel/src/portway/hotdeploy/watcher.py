@@ -23,6 +23,9 @@ from portway.hotdeploy.deployer import Deployer, is_service_path
 log = structlog.get_logger("portway.hotdeploy")
 
 DELETE_GRACE_S = 0.05
+# A file written but not closed yet is deployed at its close (inotify IN_CLOSE_WRITE), or
+# after this long when no close comes (a writer that keeps it open, a chmod or touch).
+OPEN_WRITE_CAP_S = 1.0
 CACHE_FLUSH_IDLE_S = 1.0
 # Events that never change a file's content.
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
@@ -42,10 +45,14 @@ class _Handler(FileSystemEventHandler):
             if event.dest_path:
                 self.watcher.mark(_text(event.dest_path))
             return
+        # created/modified: being written, wait for the close; closed, moved, deleted: settled.
+        writing = event.event_type in ("created", "modified")
         for raw in (event.src_path, event.dest_path):
             path = _text(raw)
             if path and is_service_path(path) and not _hidden_below(path, self.watcher.dirs):
-                self.watcher.mark(path)
+                if writing and event.event_type == "created" and os.path.islink(path):
+                    writing = False  # a new symlink is complete at once: no close will come
+                self.watcher.mark(path, writing=writing)
 
 
 def _text(path: str | bytes) -> str:
@@ -70,6 +77,7 @@ class Watcher:
         self.debounce_s = debounce_s
         self._due: dict[str, float] = {}
         self._graced: set[str] = set()
+        self._writing: dict[str, float] = {}  # path -> when it was first seen written, not yet closed
         self._cond = threading.Condition()
         self._stopping = False
         self._observer: object | None = None
@@ -98,10 +106,19 @@ class Watcher:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(30)
 
-    def mark(self, path: str, delay: float | None = None) -> None:
-        """Deploy ``path`` once no event touched it for ``delay`` (default: the debounce)."""
-        deadline = time.monotonic() + (self.debounce_s if delay is None else delay)
+    def mark(self, path: str, delay: float | None = None, *, writing: bool | None = None) -> None:
+        """Deploy ``path`` once no event touched it for ``delay`` (default: the debounce).
+
+        ``writing=True`` says the file is open for writing (deploy waits for its close),
+        ``False`` that it was closed, moved or deleted; ``None`` leaves that as it was.
+        """
+        now = time.monotonic()
+        deadline = now + (self.debounce_s if delay is None else delay)
         with self._cond:
+            if writing:
+                self._writing.setdefault(path, now)
+            elif writing is False:
+                self._writing.pop(path, None)
             self._due[path] = deadline
             self._cond.notify()
 
@@ -123,8 +140,16 @@ class Watcher:
                         self._cond.wait()
                 if self._stopping:
                     return
-                for p in ready:
+                for p in list(ready):
+                    since = self._writing.get(p)
+                    if since is not None and now < since + OPEN_WRITE_CAP_S:
+                        self._due[p] = since + OPEN_WRITE_CAP_S  # its close event comes first
+                        ready.remove(p)
+                        continue
+                    self._writing.pop(p, None)
                     del self._due[p]
+                if not ready and self._due:
+                    continue
             if not ready:
                 self.deployer.save_cache()
                 dirty_since = None
