@@ -155,7 +155,8 @@ def main() -> None:
         tls_args = ["--ssl-reqd", "--cacert", ca]
         url = f"ftp://127.0.0.1:{tls_port}"
         (root / "curl").mkdir()
-        (local / "curl-back").mkdir()
+        back = local / "curl-back"
+        back.mkdir()
         glob = f"[00001-{count:05d}]"
         with FtpClient.open(settings) as client:
             ours_up, curl_up = race(

@@ -590,6 +590,8 @@ class FtpClient:
         if reply and reply_code(reply) >= 400 and reply_code(reply) not in (425, 426):
             return from_reply(path, f"{action} (interrupted after {broken.moved} bytes)", reply)
         detail = reply or _describe(broken.cause)
+        if broken.moved == 0:  # nothing got through: the data connection itself is the suspect
+            return with_reply(data_connection_failed(path, action, detail), reply)
         error = DataConnectionFailed(path, f"{action} interrupted after {broken.moved} bytes: {detail}")
         return with_reply(error, reply)
 

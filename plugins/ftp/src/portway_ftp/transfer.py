@@ -57,10 +57,12 @@ def send(conn: socket.socket, source: Source, block_size: int) -> int:
     if isinstance(source, bytes | bytearray | memoryview):
         return _send_view(conn, memoryview(source).cast("B"), block_size)
     if not isinstance(conn, ssl.SSLSocket) and _is_real_file(source):
+        start = source.tell()
         try:
             sent = conn.sendfile(source)  # type: ignore[arg-type]
         except OSError as exc:
-            raise DataBroken(exc, 0) from exc
+            # sendfile leaves the file position after the last byte it sent.
+            raise DataBroken(exc, source.tell() - start) from exc
         return sent
     buffer = memoryview(bytearray(block_size))
     sent = 0
