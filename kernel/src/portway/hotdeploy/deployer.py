@@ -300,7 +300,9 @@ class Deployer:
         with self._lock:
             started = time.perf_counter()
             report = BatchReport()
-            forced = self._users_of(paths) | self._failed_beside(paths)
+            forced = (self._users_of(paths) if self.files else set()) | (
+                self._failed_beside(paths) if self.failures else set()
+            )
             self.loader.forget(paths)
             self.loader.new_batch()
             todo = sorted(set(paths) | forced)
