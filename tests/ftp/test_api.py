@@ -92,7 +92,7 @@ def test_upload_and_download_file(remote: Remote, tmp_path: Path) -> None:
     into.mkdir()
     c.download_file("up.dat", into)  # a local folder: keep the remote name
     assert (into / "up.dat").read_bytes() == source.read_bytes()
-    assert not [p for p in tmp_path.rglob("*.part")]
+    assert not [p for p in tmp_path.rglob("*portway-part*")]
 
 
 def test_preserve_keeps_times_and_mode(remote: Remote, tmp_path: Path) -> None:

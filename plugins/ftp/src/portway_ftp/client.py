@@ -220,7 +220,7 @@ class FtpClient:
         target = Path(local)
         if target.is_dir():
             target = target / posixpath.basename(path)
-        temp = target.with_name(f".{target.name[:200]}.{secrets.token_hex(4)}.part")
+        temp = target.with_name(f".{target.name[:200]}.{secrets.token_hex(4)}.portway-part")
         try:
             with open(temp, "wb") as out:
                 self._retrieve(path, "download", out.write)
@@ -231,9 +231,9 @@ class FtpClient:
             temp.unlink(missing_ok=True)
             raise
 
-    def download(self, remote: str, local: str | Path) -> None:
-        """Download a file or, recursively, a directory."""
-        filetree.download(self, self._abs(remote), local)
+    def download(self, remote: str, local: str | Path, *, preserve: bool | None = None) -> None:
+        """Download a file or, recursively, a directory; each file appears whole or not at all."""
+        filetree.download(self, self._abs(remote), local, preserve=preserve)
 
     def get_info(self, remote: str) -> FileInfo:
         """Describe one entry (MLST, or the parent's LIST when the server has no MLST)."""
@@ -344,9 +344,9 @@ class FtpClient:
         if preserve:
             self._preserve(source, path)
 
-    def upload(self, local: str | Path, remote: str) -> None:
+    def upload(self, local: str | Path, remote: str, *, preserve: bool | None = None) -> None:
         """Upload a file or, recursively, a directory; atomic per file."""
-        filetree.upload(self, local, self._abs(remote))
+        filetree.upload(self, local, self._abs(remote), preserve=preserve)
 
     def create_directory(self, remote: str) -> None:
         """Create one directory (MKD); :class:`AlreadyExists` when something has the name."""
@@ -599,7 +599,7 @@ class FtpClient:
         directory, name = posixpath.split(path)
         if not name:
             raise with_reply(IsADirectory(path, "give a file name, not a directory"), None)
-        temp = posixpath.join(directory, f".{name[:200]}.{secrets.token_hex(4)}.part")
+        temp = posixpath.join(directory, f".{name[:200]}.{secrets.token_hex(4)}.portway-part")
         try:
             self._store(temp, path, source, action)
             self._rename_into_place(temp, path, action)

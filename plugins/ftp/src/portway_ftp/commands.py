@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import IO, TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,24 +20,27 @@ def ftp() -> None:
 @ftp.command("exec")
 @click.argument("env", type=click.Path(file_okay=False))
 @click.argument("conn")
-@click.argument("script", type=click.File("r", encoding="utf-8"))
-def exec_script(env: str, conn: str, script: IO[str]) -> None:
-    """Run SCRIPT (sftp -b syntax; '-' for stdin) on ftp connection CONN of ENV.
+@click.argument("script")
+def exec_script(env: str, conn: str, script: str) -> None:
+    """Run SCRIPT (sftp -b syntax; '-' reads it from stdin, '@FILE' from a file) on ftp connection CONN.
 
     Output goes to stdout and each failed command's message to stderr, as
-    with `sftp -b`; the exit status is 1 when a command failed.
+    with `sftp -b`; the exit status is 1 at the first failing command not
+    prefixed with '-'.
     """
     from portway import environment
     from portway.filescript import ScriptFailed, run_script
     from portway.runtime import Runtime
     from portway_ftp.client import FtpClient
+    from portway_ftp.settings import FtpSettings
 
-    text = script.read()
+    text = _script_text(script)
     runtime = Runtime(environment.load(env))
     try:
         settings = runtime.catalog.resolve("connection", "ftp", conn)
     finally:
         runtime.close()
+    assert isinstance(settings, FtpSettings)
     with FtpClient.open(settings) as client:
         try:
             transcript = run_script(client, text)
@@ -44,6 +48,17 @@ def exec_script(env: str, conn: str, script: IO[str]) -> None:
             _show(exc.transcript)
             sys.exit(1)
     _show(transcript)
+
+
+def _script_text(script: str) -> str:
+    if script == "-":
+        return sys.stdin.read()
+    if script.startswith("@"):
+        path = Path(script[1:])
+        if not path.is_file():
+            raise click.BadParameter(f"script file {path} does not exist", param_hint="SCRIPT")
+        return path.read_text(encoding="utf-8")
+    return script
 
 
 def _show(transcript: Transcript) -> None:

@@ -73,8 +73,8 @@ def run_execute(client: FtpClient, arguments: ScriptArguments) -> dict[str, Any]
         }
 
 
-def run_ping(client: FtpClient, arguments: NoArguments) -> dict[str, float]:
-    return {"ms": round(client.ping(), 3)}
+def run_ping(client: FtpClient, arguments: NoArguments) -> dict[str, Any]:
+    return {"ms": round(client.ping(), 3), "command": client.settings.ping_command}
 
 
 def run_list(client: FtpClient, arguments: PathArguments) -> list[dict[str, Any]]:
