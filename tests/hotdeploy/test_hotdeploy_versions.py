@@ -75,7 +75,9 @@ def test_rollback_and_list(rt: Runtime, pickup: Path) -> None:
     assert listed["version"] == v1 and listed["rolled_back"] is True
     with pytest.raises(NotFoundError):
         rt.deployer.rollback("hello.hello")  # nothing older than v1
-    # The next save deploys again.
+    # The next save deploys the file again, even with the same bytes.
+    path.write_text(service_source("'v2'"))
+    wait_until(lambda: answer(rt, "hello.hello") == "v2")
     path.write_text(service_source("'v3'"))
     wait_until(lambda: answer(rt, "hello.hello") == "v3")
 

@@ -219,6 +219,9 @@ class Deployer:
         """Put the version deployed before the live one of service ``name`` back live."""
         with self._lock:
             previous = self.registry.rollback(name)
+            state = self.files.get(previous.source)
+            if state is not None:  # the next save of the file deploys it, even unchanged bytes
+                self.files[previous.source] = state._replace(digest=b"")
         log.info("rolled_back", service=name, version=previous.version, path=previous.source)
         return previous
 

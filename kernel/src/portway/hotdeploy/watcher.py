@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import structlog
@@ -21,6 +22,12 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from portway.hotdeploy.deployer import Deployer, is_service_path
 
 log = structlog.get_logger("portway.hotdeploy")
+
+# watchdog warns when a folder created or moved in is registered twice by its recursive walk;
+# the watch is simply replaced, nothing is lost, and the notice would only alarm users.
+warnings.filterwarnings(
+    "ignore", message="Callback with id .* already exists", category=RuntimeWarning, module="watchdog"
+)
 
 DELETE_GRACE_S = 0.05
 # A file written but not closed yet is deployed at its close (inotify IN_CLOSE_WRITE), or
@@ -84,9 +91,10 @@ class Watcher:
         self._thread = threading.Thread(target=self._loop, name="portway-hotdeploy-watch", daemon=True)
 
     def start(self) -> None:
-        from watchdog.observers.inotify import InotifyObserver
+        # The platform's native observer: inotify on Linux (FSEvents on macOS).
+        from watchdog.observers import Observer
 
-        observer = InotifyObserver()
+        observer = Observer()
         handler = _Handler(self)
         for folder in self.dirs:
             observer.schedule(handler, folder, recursive=True)
