@@ -61,6 +61,26 @@ def test_bandwidth_limit_is_honoured(sshd: Any, remote_dir: Path, tmp_path: Path
     assert expected * 0.8 <= down <= expected * 1.2, (down, expected)
 
 
+def test_bandwidth_limit_holds_for_the_connection_across_workers(
+    sshd: Any, remote_dir: Path, tmp_path: Path
+) -> None:
+    limit_kbit = 8192  # 1 MiB/s for the connection, whatever the number of workers
+    local = tmp_path / "tree"
+    local.mkdir()
+    for number in range(8):
+        (local / f"{number}.bin").write_bytes(os.urandom(192 * 1024))
+    expected = 8 * 192 * 1024 * 8 / (limit_kbit * 1024)
+    settings = SftpSettings(
+        **sshd.settings(bandwidth_limit=limit_kbit, transfer_workers=4, buffer_size=32768)
+    )
+    with SftpClient.open(settings) as c:
+        started = time.monotonic()
+        c.upload(local, f"{remote_dir}/tree")
+        took = time.monotonic() - started
+    assert expected * 0.8 <= took <= expected * 1.2, (took, expected)
+    assert len(list((remote_dir / "tree").iterdir())) == 8
+
+
 def test_metadata_preserved_when_asked(sshd: Any, remote_dir: Path, tmp_path: Path) -> None:
     source = tmp_path / "meta.txt"
     source.write_text("m")

@@ -71,6 +71,8 @@ class SftpClient:
         self.id = next(_connection_ids)
         self._lock = threading.RLock()
         self._names: dict[tuple[str, int], str] = {}
+        limit = settings.bandwidth_limit
+        self._pace = transfer.Throttle(limit) if limit else None  # one limit for the whole connection
         self._sftp = self._open_channel()
         # OpenSSH extensions we use; one is dropped on its first "unsupported" answer
         # (paramiko does not keep the list the server announces).
@@ -611,8 +613,7 @@ class SftpClient:
         return self.settings.preserve_metadata if preserve is None else preserve
 
     def _throttle(self) -> transfer.Throttle | None:
-        limit = self.settings.bandwidth_limit
-        return transfer.Throttle(limit) if limit else None
+        return self._pace
 
     def _exists(self, path: str) -> bool:
         try:
@@ -707,6 +708,7 @@ class _ChannelClient(SftpClient):
         self.id = parent.id
         self._lock = threading.RLock()
         self._names = parent._names
+        self._pace = parent._pace
         self._sftp = self._open_channel()
         self._extensions = parent._extensions
         self._read_chunk, self._write_chunk = parent._read_chunk, parent._write_chunk

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import stat
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -43,24 +44,35 @@ _SMALL = 65536
 
 
 class Throttle:
-    """Paces a transfer to ``kbit_per_s`` (1 Kbit = 1024 bits, as ``sftp -l`` counts)."""
+    """Paces all transfers of one connection to ``kbit_per_s`` (1 Kbit = 1024 bits, as ``sftp -l``).
+
+    Shared by the connection's transfer workers, so the limit holds for the
+    connection as a whole. A pause of more than a second starts a new
+    measuring window, so idle time is not banked as a burst.
+    """
+
+    IDLE_S = 1.0
 
     def __init__(self, kbit_per_s: int) -> None:
         self.bytes_per_s = kbit_per_s * 1024 / 8
         self.started = 0.0
+        self.last = 0.0
         self.sent = 0
+        self._lock = threading.Lock()
 
     def wait(self, nbytes: int) -> None:
         """Sleep until sending ``nbytes`` more keeps the average at or under the limit."""
         if self.bytes_per_s <= 0:
             return
-        now = time.monotonic()
-        if not self.sent:
-            self.started = now
-        self.sent += nbytes
-        ahead = (self.sent - nbytes) / self.bytes_per_s - (now - self.started)
-        if ahead > 0:
-            time.sleep(ahead)
+        with self._lock:
+            now = time.monotonic()
+            if not self.sent or now - self.last > self.IDLE_S:
+                self.started, self.sent = now, 0
+            due = self.started + self.sent / self.bytes_per_s  # when this chunk may start
+            self.sent += nbytes
+            self.last = max(now, due)
+        if due > now:
+            time.sleep(due - now)
 
 
 @dataclass
