@@ -181,16 +181,17 @@ class Deployer:
 
     def deploy_paths(self, paths: Iterable[str]) -> BatchReport:
         """Deploy changed files or folders (deleted ones undeploy); return what happened."""
-        report = self._deploy(self._expand(paths), boot=False)
-        clashed = [p for p, f in self.failures.items() if f.kind == "clash"]
-        if report.undeployed and clashed:
-            # A service moved between files: its old file went after the new one tried.
-            again = self._deploy(clashed, boot=False)
-            report.deployed += again.deployed
-            report.services += again.services
-            report.failed = max(0, report.failed - len(clashed)) + again.failed
-            report.compiled += again.compiled
-            report.ms += again.ms
+        with self._lock:
+            report = self._deploy(self._expand(paths), boot=False)
+            clashed = [p for p, f in self.failures.items() if f.kind == "clash"]
+            if report.undeployed and clashed:
+                # A service moved between files: its old file went after the new one tried.
+                again = self._deploy(clashed, boot=False)
+                report.deployed += again.deployed
+                report.services += again.services
+                report.failed = max(0, report.failed - len(clashed)) + again.failed
+                report.compiled += again.compiled
+                report.ms += again.ms
         if report.files:
             log.info(
                 "deployed",
