@@ -87,6 +87,15 @@ def test_unknown_host_refused_when_strict(sshd: Any, tmp_path: Path) -> None:
     assert not empty.exists()  # strict never writes
 
 
+def test_hashed_known_hosts_entries_work(sshd: Any, tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts.read_text())
+    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(known)], check=True, capture_output=True)
+    assert "127.0.0.1" not in known.read_text()  # really hashed
+    with _open(**sshd.settings(known_hosts_file=str(known))) as client:
+        assert client.is_directory("/")
+
+
 def test_accept_new_records_the_key_then_checks_it(sshd: Any, tmp_path: Path) -> None:
     known = tmp_path / "ssh" / "known_hosts"
     with _open(**sshd.settings(known_hosts_file=str(known), host_key_policy="accept-new")) as c:
