@@ -51,6 +51,12 @@ def test_exec_stops_at_failure_with_status_1(env: Path, remote_dir: Path) -> Non
     assert f"remote delete {remote_dir}/nothing: No such file or directory" in done.stderr
 
 
+def test_exec_reads_the_script_from_stdin(env: Path, remote_dir: Path) -> None:
+    done = _portway("sftp", "exec", str(env), "bank", "-", stdin=f"cd {remote_dir}\npwd\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"Remote working directory: {remote_dir}"
+
+
 def test_exec_unknown_connection(env: Path) -> None:
     done = _portway("sftp", "exec", str(env), "nope", "pwd")
     assert done.returncode == 1

@@ -19,7 +19,10 @@ def _client(env: str, name: str) -> Any:
     from portway.runtime import Runtime
 
     runtime = Runtime(environment.load(env))
-    settings = runtime.catalog.resolve("connection", "sftp", name)
+    try:
+        settings = runtime.catalog.resolve("connection", "sftp", name)
+    finally:
+        runtime.close()
     from portway_sftp.client import SftpClient
 
     return SftpClient.open(settings)  # type: ignore[arg-type]
