@@ -28,6 +28,7 @@ _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
     ("get", "/admin/api/services", "Deployed services", None, 200),
     ("post", "/admin/api/services/{name}/invoke", "Invoke a service with a JSON payload", None, 200),
     ("get", "/admin/api/deploy", "Deployed services and failed files", None, 200),
+    ("post", "/admin/api/deploy/rollback/{name}", "Go back to a service's previous version", None, 200),
     ("post", "/admin/api/reload", "Apply config changes now", None, 200),
 ]
 
