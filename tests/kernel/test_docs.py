@@ -35,3 +35,24 @@ def test_cli_command_documented(command: str) -> None:
     assert re.search(rf"^## portway {command}\b", text, re.MULTILINE), (
         f"docs/cli.md lacks '## portway {command}'"
     )
+
+
+def test_every_admin_route_is_in_openapi_and_documented(portway_env: object) -> None:
+    from portway.runtime import Runtime
+    from portway.server.admin_api import AdminApi
+    from portway.server.openapi import _ENDPOINTS
+
+    runtime = Runtime(portway_env)  # type: ignore[arg-type]
+    try:
+        routes = {
+            (method.lower(), "/admin/api" + route.path)
+            for route in AdminApi(runtime).routes()
+            for method in (route.methods or ()) - {"HEAD"}
+        }
+    finally:
+        runtime.close()
+    in_openapi = {(method, path) for method, path, *_ in _ENDPOINTS}
+    assert routes == in_openapi
+    text = (DOCS / "admin-api.md").read_text()
+    for _method, path in sorted(routes):
+        assert path in text, f"docs/admin-api.md does not mention {path}"
