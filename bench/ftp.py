@@ -25,10 +25,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from portway_ftp.client import FtpClient
-from portway_ftp.settings import FtpSettings
+from portway_ftp.settings import FtpSettings, TlsMode
 
 USER, PASSWORD = "bench", "bench-pw"
 UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3}
@@ -73,6 +74,12 @@ def timed(work: Callable[[], object]) -> float:
 
 def curl(*args: str) -> None:
     subprocess.run(["curl", "-sS", "--fail", "--user", f"{USER}:{PASSWORD}", *args], check=True)
+
+
+def session(settings: FtpSettings, call: str, *args: object) -> None:
+    """Connect, log in, do one call, log out: what one curl invocation does."""
+    with FtpClient.open(settings) as client:
+        getattr(client, call)(*args)
 
 
 def race(runs: int, ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[float, float]:
@@ -120,22 +127,22 @@ def main() -> None:
                 port=port,
                 username=USER,
                 password=PASSWORD,
-                tls=tls,  # type: ignore[arg-type]
+                tls=TlsMode(tls),
                 ca_file=ca if tls != "none" else "",
             )
             url = f"ftp://127.0.0.1:{port}"
             tls_args = ["--ssl-reqd", "--cacert", ca] if tls != "none" else []
-            with FtpClient.open(settings) as client:
-                ours_up, curl_up = race(
-                    options.runs,
-                    lambda c=client: c.upload_file(big, "/ours.bin"),
-                    lambda u=url, t=tls_args: curl(*t, "-T", str(big), f"{u}/curl.bin"),
-                )
-                ours_down, curl_down = race(
-                    options.runs,
-                    lambda c=client: c.download_file("/ours.bin", local / "o.bin"),
-                    lambda u=url, t=tls_args: curl(*t, "-o", str(local / "c.bin"), f"{u}/curl.bin"),
-                )
+            # Each run connects and logs in, as each curl run does.
+            ours_up, curl_up = race(
+                options.runs,
+                partial(session, settings, "upload_file", big, "/ours.bin"),
+                partial(curl, *tls_args, "-T", str(big), f"{url}/curl.bin"),
+            )
+            ours_down, curl_down = race(
+                options.runs,
+                partial(session, settings, "download_file", "/ours.bin", local / "o.bin"),
+                partial(curl, *tls_args, "-o", str(local / "c.bin"), f"{url}/curl.bin"),
+            )
             assert (local / "o.bin").stat().st_size == size == (local / "c.bin").stat().st_size
             rows.append((f"{options.size} upload, {label}", "MB/s", mib / ours_up, mib / curl_up))
             rows.append((f"{options.size} download, {label}", "MB/s", mib / ours_down, mib / curl_down))

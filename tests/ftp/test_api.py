@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -283,3 +284,46 @@ def test_operations_after_a_failure_keep_working(remote: Remote) -> None:
     c.write(b"still fine", "ok.txt")
     assert c.read("ok.txt") == b"still fine"
     assert c.ping() > 0
+
+
+def _site_symlink(self: Any, line: str) -> None:
+    """SITE SYMLINK target link, as ProFTPD's mod_site_misc offers it."""
+    target, _, link = line.partition(" ")
+    os.symlink(target, self.fs.ftp2fs(link))
+    self.respond("200 SITE SYMLINK command successful.")
+
+
+def test_symlinks_where_the_server_offers_site_symlink(make_servers: Any) -> None:
+    from pyftpdlib.handlers import FTPHandler
+
+    commands = dict(FTPHandler.proto_cmds)
+    commands["SITE SYMLINK"] = {"perm": None, "auth": True, "arg": True, "help": "SITE SYMLINK target link"}
+    for listing in ("MLSD", "MLST"):  # pyftpdlib's MLSD follows links; LIST shows them
+        commands.pop(listing)
+    servers = make_servers({"proto_cmds": commands, "ftp_SITE_SYMLINK": _site_symlink})
+    (servers.root / "t.txt").write_bytes(b"target")
+    with servers.open("listonly") as client:
+        client.create_symlink("t.txt", "soft.txt")
+        assert os.readlink(servers.root / "soft.txt") == "t.txt"
+        assert client.is_symlink("soft.txt") and not client.is_symlink("t.txt")
+        info = client.get_info("soft.txt")
+        assert info.kind is FileKind.SYMLINK and info.link_target == "t.txt"
+        assert client.read("soft.txt") == b"target"
+        client.delete_symlink("soft.txt")
+        assert not (servers.root / "soft.txt").is_symlink()
+        assert (servers.root / "t.txt").read_bytes() == b"target"
+
+
+def _opts_without_utf8(self: Any, line: str) -> None:
+    """An old server: no UTF8 in FEAT and OPTS UTF8 ON refused."""
+    self.respond("501 Unknown option.")
+
+
+@pytest.mark.parametrize(("fallback", "on_disk"), [(True, "café.txt"), (False, "cafÃ©.txt")])
+def test_latin1_fallback_for_servers_without_utf8(make_servers: Any, fallback: bool, on_disk: str) -> None:
+    servers = make_servers({"encoding": "latin-1", "ftp_OPTS": _opts_without_utf8})
+    with servers.open("plain", latin1_fallback=fallback) as client:
+        assert "UTF8" not in client.features
+        client.write(b"x", "café.txt")
+        assert [p.name for p in servers.root.iterdir()] == [on_disk]
+        assert [i.name for i in client.list()] == ["café.txt"]  # names round-trip either way

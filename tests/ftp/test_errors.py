@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,16 @@ def test_dropped_session_is_reported_then_replaced(servers: Any) -> None:
         assert client.ping() > 0  # the next call reconnects
     finally:
         client.close()
+
+
+def test_session_closed_by_the_server_while_idle_is_reopened(make_servers: Any) -> None:
+    servers = make_servers({"timeout": 1})  # pyftpdlib closes sessions idle for 1 s (421)
+    with servers.open("plain") as client:
+        client.write(b"1", "one.txt")
+        time.sleep(2.5)
+        assert client.read("one.txt") == b"1"  # reconnected and repeated once
+        time.sleep(2.5)
+        assert [i.name for i in client.list()] == ["one.txt"]
 
 
 def test_not_found_does_not_break_the_client(servers: Any) -> None:

@@ -59,6 +59,7 @@ log = structlog.get_logger("portway.ftp")
 
 _WANTED_FACTS = ("type", "size", "modify", "unix.mode", "unix.owner", "unix.group", "unix.uid", "unix.gid")
 _DRAIN_TIMEOUT_S = 10.0
+_RETRY_AFTER_IDLE_S = 1.0
 
 
 class FtpClient:
@@ -75,6 +76,7 @@ class FtpClient:
         self._mlsd = "MLST" in features
         self._dead = False
         self._closed = False
+        self._last_used = time.monotonic()
         self._home = "/"
 
     # -- lifecycle ------------------------------------------------------
@@ -440,8 +442,30 @@ class FtpClient:
         return posixpath.normpath(path).replace("//", "/")
 
     def _command(self, action: str, path: str, line: str) -> str:
-        with self._replies(action, path):
-            return self.control.sendcmd(line)
+        idle = self._idle_s()
+        try:
+            with self._replies(action, path):
+                return self.control.sendcmd(line)
+        except ConnectionLost:
+            if not self._may_retry(idle, line):
+                raise
+            log.info(
+                "ftp_retry_after_idle", server=self.settings.address, action=action, idle_s=round(idle, 1)
+            )
+            with self._replies(action, path):
+                return self.control.sendcmd(line)
+
+    def _idle_s(self) -> float:
+        return time.monotonic() - self._last_used
+
+    def _may_retry(self, idle_s: float, command: str) -> bool:
+        """Whether to reconnect and repeat ``command`` once after the connection was found dead.
+
+        Only when the session sat idle first (servers close idle sessions and
+        restart) and the server never accepted the command, so repeating it
+        cannot do anything twice.
+        """
+        return idle_s >= _RETRY_AFTER_IDLE_S and not self._closed and self.control.answered != command
 
     def _site(self, action: str, path: str, line: str, feature: str) -> None:
         try:
@@ -461,6 +485,7 @@ class FtpClient:
             self._reconnect(action, path)
         try:
             yield
+            self._last_used = time.monotonic()
         except FileError:
             raise
         except ftplib.error_proto as exc:
@@ -510,12 +535,27 @@ class FtpClient:
 
     def _open_data(self, command: str, action: str, path: str) -> socket.socket:
         """Send a transfer command and return its data connection."""
+        idle = self._idle_s()
+        try:
+            return self._open_data_once(command, action, path)
+        except ConnectionLost:
+            if not self._may_retry(idle, command):
+                raise
+            log.info(
+                "ftp_retry_after_idle", server=self.settings.address, action=action, idle_s=round(idle, 1)
+            )
+            return self._open_data_once(command, action, path)
+
+    def _open_data_once(self, command: str, action: str, path: str) -> socket.socket:
         with self._replies(action, path):
             try:
                 conn, _size = self.control.ntransfercmd(command)
             except ftplib.Error:
                 raise
             except OSError as exc:
+                if self.control.answered is None:  # the control connection failed, not the data one
+                    raise
+
                 # The data socket (or TLS on it) failed. If the server had already
                 # accepted the command, its final reply is pending: read it, both
                 # for its text and to keep the control connection in step.

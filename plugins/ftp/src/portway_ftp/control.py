@@ -44,7 +44,7 @@ class ControlConnection(ftplib.FTP_TLS):
         self.answered = cmd
         return response
 
-    def connect(  # type: ignore[override]
+    def connect(
         self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None
     ) -> str:
         """Open the socket (wrapped at once for implicit TLS) and read the banner."""
@@ -69,13 +69,18 @@ class ControlConnection(ftplib.FTP_TLS):
     def auth(self) -> str:
         """``AUTH TLS`` and re-open the reader over the TLS socket (keeping the errors policy)."""
         response = super().auth()
-        self.file = self.sock.makefile("r", encoding=self.encoding, errors=_ERRORS)
+        self.file = self._socket().makefile("r", encoding=self.encoding, errors=_ERRORS)
         return response
 
     def use_encoding(self, encoding: str) -> None:
         """Switch the name encoding (between commands, when nothing is buffered)."""
         self.encoding = encoding
-        self.file = self.sock.makefile("r", encoding=encoding, errors=_ERRORS)
+        self.file = self._socket().makefile("r", encoding=encoding, errors=_ERRORS)
+
+    def _socket(self) -> socket.socket:
+        if self.sock is None:
+            raise EOFError("the control connection is closed")
+        return self.sock
 
     def set_timeout(self, seconds: float) -> None:
         """Timeout of each read and write on the control socket from now on."""

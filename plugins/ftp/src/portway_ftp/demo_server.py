@@ -43,8 +43,8 @@ class HandlerOptions:
 
 def handler_class(options: HandlerOptions) -> type:
     """A fresh handler class (pyftpdlib keeps settings on the class) for ``options``."""
-    from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+    from pyftpdlib.authorizers import DummyAuthorizer  # type: ignore[import-untyped]
+    from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler  # type: ignore[import-untyped]
 
     authorizer = DummyAuthorizer()
     authorizer.add_user(options.user, options.password, str(options.root), perm="elradfmwMT")
@@ -63,7 +63,7 @@ def handler_class(options: HandlerOptions) -> type:
         )
     if not options.mlsd:
         # An old server: LIST only. FEAT stops offering MLST once both are gone.
-        commands = dict(base.proto_cmds)
+        commands = dict(base.proto_cmds)  # type: ignore[attr-defined]
         commands.pop("MLSD", None)
         commands.pop("MLST", None)
         attributes["proto_cmds"] = commands
@@ -88,7 +88,7 @@ class DemoServer:
     """pyftpdlib servers on 127.0.0.1 sharing one event loop in a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        from pyftpdlib.ioloop import IOLoop
+        from pyftpdlib.ioloop import IOLoop  # type: ignore[import-untyped]
 
         self.host = host
         self.ioloop = IOLoop()
@@ -99,7 +99,7 @@ class DemoServer:
 
     def listen(self, name: str, options: HandlerOptions, port: int = 0) -> int:
         """Serve ``options`` on ``port`` (0: a free one); return the port."""
-        from pyftpdlib.servers import FTPServer
+        from pyftpdlib.servers import FTPServer  # type: ignore[import-untyped]
 
         server = FTPServer((self.host, port), handler_class(options), ioloop=self.ioloop)
         self._servers.append(server)

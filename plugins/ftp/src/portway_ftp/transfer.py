@@ -59,7 +59,7 @@ def send(conn: socket.socket, source: Source, block_size: int) -> int:
     if not isinstance(conn, ssl.SSLSocket) and _is_real_file(source):
         start = source.tell()
         try:
-            sent = conn.sendfile(source)  # type: ignore[arg-type]
+            sent = conn.sendfile(source)
         except OSError as exc:
             # sendfile leaves the file position after the last byte it sent.
             raise DataBroken(exc, source.tell() - start) from exc
