@@ -110,8 +110,8 @@ class FtpClient:
             client._setup()
         except BaseException as exc:
             control.close()
-            if isinstance(exc, FileError):
-                raise
+            if isinstance(exc, FileError) or not isinstance(exc, Exception):
+                raise  # ours already, or KeyboardInterrupt and the like
             raise _connect_error(settings, exc) from exc
         control.timeout = settings.timeout_s
         control.set_timeout(settings.timeout_s)
@@ -165,7 +165,7 @@ class FtpClient:
 
     @property
     def is_dead(self) -> bool:
-        """True once the control connection failed; the client cannot be used again."""
+        """True when the control connection failed (the next command reconnects) or was closed."""
         return self._dead
 
     def ping(self) -> float:
