@@ -251,7 +251,11 @@ class FtpClient:
                         return _placed(info, path)
             raise with_reply(ServerRefused(path, f"stat: no facts in the MLST reply: {reply}"), reply)
         parent, name = posixpath.split(path)
-        for info in self._list_plain(parent):
+        try:
+            entries = self._list_plain(parent)
+        except (NotFound, NotADirectory) as exc:
+            raise with_reply(NotFound(path, exc.reason), getattr(exc, "reply", None)) from exc
+        for info in entries:
             if info.name == name:
                 return info
         raise with_reply(NotFound(path, f"no entry named {name!r} in {parent}"), None)
@@ -309,11 +313,8 @@ class FtpClient:
 
     def _kind_via_parent(self, path: str) -> FileKind | None:
         parent, name = posixpath.split(path)
-        self._command("list", parent, f"CWD {parent}")
-        lines = self._data_lines("LIST -a", "list", parent)
-        for line in lines:
-            info = parse_list_line(line, parent)
-            if info is not None and info.name == name:
+        for info in self._list_plain(parent):
+            if info.name == name:
                 return info.kind
         return None
 
