@@ -91,12 +91,92 @@ def race(runs: int, ours: Callable[[], object], theirs: Callable[[], object]) ->
     return min(mine), min(peer)
 
 
+def big_files(
+    options: argparse.Namespace, size: int, local: Path, root: Path, plain_port: int, tls_port: int, ca: str
+) -> list[tuple[str, str, float, float]]:
+    """One big file up and down, plain and FTPS; each run logs in, as each curl run does."""
+    rows = []
+    big = local / "big.bin"
+    with open(big, "wb") as out:
+        left = size
+        while left:
+            chunk = min(left, 16 * 1024 * 1024)
+            out.write(os.urandom(chunk))
+            left -= chunk
+    mib = size / 1024 / 1024
+    for label, port, tls in (("plain", plain_port, TlsMode.NONE), ("FTPS", tls_port, TlsMode.EXPLICIT)):
+        settings = FtpSettings(
+            host="127.0.0.1",
+            port=port,
+            username=USER,
+            password=PASSWORD,
+            tls=tls,
+            ca_file=ca if tls is not TlsMode.NONE else "",
+        )
+        url = f"ftp://127.0.0.1:{port}"
+        tls_args = ["--ssl-reqd", "--cacert", ca] if tls is not TlsMode.NONE else []
+        ours_up, curl_up = race(
+            options.runs,
+            partial(session, settings, "upload_file", big, "/ours.bin"),
+            partial(curl, *tls_args, "-T", str(big), f"{url}/curl.bin"),
+        )
+        ours_down, curl_down = race(
+            options.runs,
+            partial(session, settings, "download_file", "/ours.bin", local / "o.bin"),
+            partial(curl, *tls_args, "-o", str(local / "c.bin"), f"{url}/curl.bin"),
+        )
+        assert (local / "o.bin").stat().st_size == size == (local / "c.bin").stat().st_size
+        rows.append((f"{options.size} upload, {label}", "MB/s", mib / ours_up, mib / curl_up))
+        rows.append((f"{options.size} download, {label}", "MB/s", mib / ours_down, mib / curl_down))
+        for leftover in (root / "ours.bin", root / "curl.bin", local / "o.bin", local / "c.bin"):
+            leftover.unlink()
+    big.unlink()
+    return rows
+
+
+def small_files(
+    options: argparse.Namespace, count: int, small: int, local: Path, root: Path, tls_port: int, ca: str
+) -> list[tuple[str, str, float, float]]:
+    """Many small files up and down over FTPS, one login per run on each side."""
+    many = local / "many"
+    many.mkdir()
+    for index in range(1, count + 1):
+        (many / f"f{index:05d}.dat").write_bytes(os.urandom(small))
+    settings = FtpSettings(
+        host="127.0.0.1", port=tls_port, username=USER, password=PASSWORD, tls=TlsMode.EXPLICIT, ca_file=ca
+    )
+    tls_args = ["--ssl-reqd", "--cacert", ca]
+    url = f"ftp://127.0.0.1:{tls_port}"
+    (root / "curl").mkdir()
+    ours_back, curl_back = local / "ours-back", local / "curl-back"
+    curl_back.mkdir()
+    glob = f"[00001-{count:05d}]"
+    ours_up, curl_up = race(
+        options.runs,
+        partial(session, settings, "upload", many, "/ours"),
+        partial(curl, *tls_args, "-T", str(many / f"f{glob}.dat"), f"{url}/curl/"),
+    )
+    ours_down, curl_down = race(
+        options.runs,
+        partial(session, settings, "download", "/ours", ours_back),
+        partial(curl, *tls_args, "-o", str(curl_back / "f#1.dat"), f"{url}/curl/f{glob}.dat"),
+    )
+    assert len(list(ours_back.iterdir())) == count == len(list(curl_back.iterdir()))
+    label = f"{count} x {options.file_size}"
+    return [
+        (f"{label} upload, FTPS", "files/s", count / ours_up, count / curl_up),
+        (f"{label} download, FTPS", "files/s", count / ours_down, count / curl_down),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", default="1G", help="big file size, e.g. 1G, 256M (default 1G)")
-    parser.add_argument("--files", type=int, default=1000, help="number of small files (default 1000)")
+    parser.add_argument("--size", default="1G", help="big file size, e.g. 1G, 256M; 0 skips (default 1G)")
+    parser.add_argument(
+        "--files", type=int, default=1000, help="number of small files; 0 skips (default 1000)"
+    )
     parser.add_argument("--file-size", default="4K", help="size of each small file (default 4K)")
     parser.add_argument("--runs", type=int, default=1, help="repeat each timing, keep the best (default 1)")
     options = parser.parse_args()
@@ -112,78 +192,10 @@ def main() -> None:
     ca = str(work / "certs" / "ca.pem")
     rows: list[tuple[str, str, float, float]] = []
     try:
-        big = local / "big.bin"
-        with open(big, "wb") as out:
-            left = size
-            while left:
-                chunk = min(left, 16 * 1024 * 1024)
-                out.write(os.urandom(chunk))
-                left -= chunk
-        mib = size / 1024 / 1024
-
-        for label, port, tls in (("plain", plain_port, "none"), ("FTPS", tls_port, "explicit")):
-            settings = FtpSettings(
-                host="127.0.0.1",
-                port=port,
-                username=USER,
-                password=PASSWORD,
-                tls=TlsMode(tls),
-                ca_file=ca if tls != "none" else "",
-            )
-            url = f"ftp://127.0.0.1:{port}"
-            tls_args = ["--ssl-reqd", "--cacert", ca] if tls != "none" else []
-            # Each run connects and logs in, as each curl run does.
-            ours_up, curl_up = race(
-                options.runs,
-                partial(session, settings, "upload_file", big, "/ours.bin"),
-                partial(curl, *tls_args, "-T", str(big), f"{url}/curl.bin"),
-            )
-            ours_down, curl_down = race(
-                options.runs,
-                partial(session, settings, "download_file", "/ours.bin", local / "o.bin"),
-                partial(curl, *tls_args, "-o", str(local / "c.bin"), f"{url}/curl.bin"),
-            )
-            assert (local / "o.bin").stat().st_size == size == (local / "c.bin").stat().st_size
-            rows.append((f"{options.size} upload, {label}", "MB/s", mib / ours_up, mib / curl_up))
-            rows.append((f"{options.size} download, {label}", "MB/s", mib / ours_down, mib / curl_down))
-            for name in ("ours.bin", "curl.bin"):
-                (root / name).unlink()
-            (local / "o.bin").unlink()
-            (local / "c.bin").unlink()
-        big.unlink()
-
-        many = local / "many"
-        many.mkdir()
-        for index in range(1, count + 1):
-            (many / f"f{index:05d}.dat").write_bytes(os.urandom(small))
-        settings = FtpSettings(
-            host="127.0.0.1", port=tls_port, username=USER, password=PASSWORD, tls="explicit", ca_file=ca
-        )
-        tls_args = ["--ssl-reqd", "--cacert", ca]
-        url = f"ftp://127.0.0.1:{tls_port}"
-        (root / "curl").mkdir()
-        back = local / "curl-back"
-        back.mkdir()
-        glob = f"[00001-{count:05d}]"
-        with FtpClient.open(settings) as client:
-            ours_up, curl_up = race(
-                options.runs,
-                lambda: client.upload(many, "/ours"),
-                lambda: curl(*tls_args, "-T", str(many / f"f{glob}.dat"), f"{url}/curl/"),
-            )
-            ours_down, curl_down = race(
-                options.runs,
-                lambda: client.download("/ours", local / "ours-back"),
-                lambda: curl(
-                    *tls_args, "-o", str(local / "curl-back" / "f#1.dat"), f"{url}/curl/f{glob}.dat"
-                ),
-            )
-        assert (
-            len(list((local / "ours-back").iterdir())) == count == len(list((local / "curl-back").iterdir()))
-        )
-        label = f"{count} x {options.file_size}"
-        rows.append((f"{label} upload, FTPS", "files/s", count / ours_up, count / curl_up))
-        rows.append((f"{label} download, FTPS", "files/s", count / ours_down, count / curl_down))
+        if size:
+            rows += big_files(options, size, local, root, plain_port, tls_port, ca)
+        if count:
+            rows += small_files(options, count, small, local, root, tls_port, ca)
     finally:
         server.terminate()
         server.wait(timeout=10)
