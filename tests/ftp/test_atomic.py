@@ -111,3 +111,24 @@ def test_interrupted_download_leaves_no_local_file(make_servers: Any, mode: str,
         with pytest.raises(TransferError):
             client.read("big.bin")
         assert client.ping() > 0
+
+
+def _rnto_without_replace(self: Any, path: str) -> Any:
+    """RNTO that refuses an existing target, as IIS does."""
+    from pyftpdlib.handlers import FTPHandler
+
+    if os.path.exists(path):
+        self.respond("550 Cannot create a file when that file already exists.")
+        return None
+    return FTPHandler.ftp_RNTO(self, path)
+
+
+def test_servers_that_do_not_rename_over_a_file_still_get_the_new_version(make_servers: Any) -> None:
+    servers = make_servers({"ftp_RNTO": _rnto_without_replace})
+    with servers.open("plain") as client:
+        client.write(b"version 1", "data.csv")
+        client.write(b"version 2", "data.csv")
+        assert client.read("data.csv") == b"version 2"
+        with pytest.raises(FileError):
+            client.rename("data.csv", "data.csv")  # refused: the target exists
+    assert [p.name for p in servers.root.iterdir()] == ["data.csv"]

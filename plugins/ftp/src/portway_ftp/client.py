@@ -680,9 +680,8 @@ class FtpClient:
         return exc
 
     def _rename_into_place(self, temp: str, path: str, action: str) -> None:
-        self._command(action, path, f"RNFR {temp}")
         try:
-            self._command(action, path, f"RNTO {path}")
+            self._rename_pipelined(temp, path, action)
         except FileError as exc:
             # Some servers (IIS) refuse to rename over an existing file: remove it, try once more.
             if self._dead or self._kind(path) is not FileKind.FILE:
@@ -691,6 +690,23 @@ class FtpClient:
             self._command(action, path, f"DELE {path}")
             self._command(action, path, f"RNFR {temp}")
             self._command(action, path, f"RNTO {path}")
+
+    def _rename_pipelined(self, source: str, target: str, action: str) -> None:
+        """RNFR and RNTO sent together, then both replies read: one round trip, not two.
+
+        When RNFR is refused the server still answers the RNTO (503, bad
+        sequence); that reply is read too, so the session stays in step.
+        """
+        with self._replies(action, target):
+            self.control.putcmd(f"RNFR {source}")
+            self.control.putcmd(f"RNTO {target}")
+            try:
+                self.control.getresp()  # 350, or raises for 4xx/5xx
+            except ftplib.Error:
+                with contextlib.suppress(ftplib.Error):
+                    self.control.getresp()
+                raise
+            self.control.voidresp()
 
     def _remove_temp(self, temp: str) -> None:
         if not self._dead:
