@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+
+import pytest
+import structlog
 
 # Plugin CLI listings and stevedore caches go to a throwaway place, not the user's home.
 os.environ.setdefault("XDG_CACHE_HOME", "/tmp/portway-test-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """Undo logging set-up a test caused (an in-process CLI call configures structlog)."""
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)

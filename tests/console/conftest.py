@@ -90,8 +90,10 @@ def shared_admin(shared_server: ServerHandle) -> Admin:
 # Browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API runs an event loop on the main
+    thread while it lives, which must not leak into other areas' tests."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (Debian package chromium)")
     from playwright.sync_api import sync_playwright

@@ -9,7 +9,8 @@ discarded when the call's error says they broke.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from random import getrandbits
 from typing import Any
@@ -45,6 +46,18 @@ class ServiceFailed(PortwayError):
         super().__init__(f"service {service!r} failed: {type(error).__name__}: {error} (cid {cid})")
 
 
+def _run_coroutine(coroutine: Coroutine[Any, Any, Response]) -> Response:
+    """Run an async service from sync code, even where this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # Sync code called from inside a running loop (a notebook, a sync API
+    # wrapping async code): asyncio.run() refuses, so use a thread of its own.
+    with ThreadPoolExecutor(1, thread_name_prefix="portway-async") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 class Invocation:
     """The context of one call, behind ``self.invoke`` and ``self.out``."""
 
@@ -74,7 +87,7 @@ class Invoker:
         """Run a service from sync code (a worker or consumer thread)."""
         deployed = self.registry.get(name)
         if deployed.is_async:
-            return asyncio.run(self.arun(name, request, cid))
+            return _run_coroutine(self.arun(name, request, cid))
         instance, invocation = self._prepare(deployed, request, cid)
         with self._outcome(deployed, invocation):
             instance.handle()

@@ -26,7 +26,9 @@ def configure(level: str = "info", fmt: str = "console", stream: TextIO | None =
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.WriteLoggerFactory(stream or sys.stderr),
-        cache_logger_on_first_use=True,
+        # Not cached: a later configure() (a test, an embedding app) must
+        # reach module-level loggers too; the cost is a lookup per event.
+        cache_logger_on_first_use=False,
     )
     # Libraries (paramiko, uvicorn, ...) log through stdlib logging: route it
     # through the same renderer so the server writes one format.
