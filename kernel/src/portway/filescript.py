@@ -27,7 +27,7 @@ import shlex
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Literal, Protocol
@@ -355,7 +355,11 @@ class Session:
             if "a" in flags:
                 here = self.client.get_info(path)
                 parent = self.client.get_info(posixpath.dirname(path.rstrip("/")) or "/")
-                entries = [_renamed(here, "."), _renamed(parent, ".."), *entries]
+                entries = [
+                    replace(here, name="."),
+                    replace(parent, name=".."),
+                    *entries,
+                ]
         except FileError as exc:
             raise _CommandError(
                 f'Couldn\'t read directory: "{path}": {_reason(exc)}', path, exc.reason
@@ -598,20 +602,6 @@ def _reason(exc: FileError) -> str:
     if isinstance(exc, PermissionDenied):
         return "Permission denied"
     return exc.reason
-
-
-def _renamed(info: FileInfo, name: str) -> FileInfo:
-    return FileInfo(
-        name=name,
-        path=info.path,
-        kind=info.kind,
-        size=info.size,
-        mtime=info.mtime,
-        mode=info.mode,
-        owner=info.owner,
-        group=info.group,
-        link_target=info.link_target,
-    )
 
 
 def _sort_key(flags: str) -> Callable[[tuple[str, FileInfo]], tuple[float, str]]:
