@@ -18,6 +18,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -764,17 +765,8 @@ def _narrowed(better: FileError, original: FileError) -> NoReturn:
 
 
 def _placed(info: FileInfo, path: str) -> FileInfo:
-    return FileInfo(
-        name=posixpath.basename(path) or path,
-        path=path,
-        kind=info.kind,
-        size=info.size,
-        mtime=info.mtime,
-        mode=info.mode,
-        owner=info.owner,
-        group=info.group,
-        link_target=info.link_target,
-    )
+    """The same entry, named and placed at ``path``."""
+    return replace(info, name=posixpath.basename(path) or path, path=path)
 
 
 def _parse_pwd(reply: str) -> str | None:
