@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
+import types
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -18,6 +19,21 @@ from portway.errors import DeployError, NotFoundError
 from portway.service import Service
 
 HISTORY_DEPTH = 5
+_CO_COROUTINE = inspect.CO_COROUTINE
+
+
+def is_async_handle(handle: object) -> bool:
+    """Whether ``handle`` is an ``async def``, as ``inspect.iscoroutinefunction`` says.
+
+    A plain function without attributes (thousands at boot) is answered by its code flag; anything
+    else (partials, wrapped or marked callables) by ``inspect``.
+    """
+    if type(handle) is types.FunctionType:
+        if handle.__code__.co_flags & _CO_COROUTINE:
+            return True
+        if not handle.__dict__:  # no attribute, so no coroutine marker either
+            return False
+    return inspect.iscoroutinefunction(handle)
 
 
 class Deployed(NamedTuple):
@@ -32,13 +48,17 @@ class Deployed(NamedTuple):
 
     @classmethod
     def of(cls, service: type[Service], source: str, version: str, at: float | None = None) -> Deployed:
-        return cls(
-            service.name,
-            service,
-            source,
-            version,
-            time.time() if at is None else at,
-            inspect.iscoroutinefunction(service.handle),
+        # tuple.__new__ directly: the generated NamedTuple __new__ is a Python call per service.
+        return tuple.__new__(
+            cls,
+            (
+                service.name,
+                service,
+                source,
+                version,
+                time.time() if at is None else at,
+                is_async_handle(service.handle),
+            ),
         )
 
 
@@ -102,20 +122,31 @@ class Registry:
                     for name in by_source.pop(source, ()):
                         if live.get(name) is not None and live[name].source == source:
                             del live[name]
-            waiting = [(s, list(i)) for s, i in changes.items() if i is not None]
+            waiting = [(s, i) for s, i in changes.items() if i is not None]
+            history = self._history
             for round_ in (0, 1):
                 retry = []
                 for source, incoming in waiting:
-                    error = self._clash(source, incoming, live)
+                    if len(incoming) == 1:  # the common case, checked inline (thousands at boot)
+                        current = live.get(incoming[0].name)
+                        error = (
+                            None
+                            if current is None or current.source == source
+                            else self._clash(source, incoming, live)
+                        )
+                    else:
+                        error = self._clash(source, incoming, live)
                     if error is not None:
                         retry.append((source, incoming))
                         errors[source] = error
                         continue
-                    errors.pop(source, None)
-                    for name in by_source.get(source, ()):
-                        if live.get(name) is not None and live[name].source == source:
-                            del live[name]
-                    history = self._history
+                    if errors:
+                        errors.pop(source, None)
+                    old = by_source.get(source)
+                    if old is not None:
+                        for name in old:
+                            if live.get(name) is not None and live[name].source == source:
+                                del live[name]
                     for item in incoming:
                         live[item.name] = item
                         past = history.get(item.name)
@@ -159,7 +190,7 @@ class Registry:
         del history[:-HISTORY_DEPTH]
 
     @staticmethod
-    def _clash(source: str, incoming: list[Deployed], live: dict[str, Deployed]) -> DeployError | None:
+    def _clash(source: str, incoming: Sequence[Deployed], live: dict[str, Deployed]) -> DeployError | None:
         seen: set[str] = set()
         for item in incoming:
             if item.name in seen:

@@ -27,7 +27,7 @@ from portway.errors import DeployError
 from portway.hotdeploy.cache import BytecodeCache, digest_of, signature
 from portway.hotdeploy.loader import LoadedFile, Loader, module_name_for, read_source
 from portway.hotdeploy.worker import ImportWorker, TimedOut
-from portway.registry import Deployed, Registry
+from portway.registry import Deployed, Registry, is_async_handle
 
 log = structlog.get_logger("portway.hotdeploy")
 
@@ -66,6 +66,33 @@ class BatchReport:
     unchanged: int = 0
     compiled: int = 0
     ms: float = 0.0
+
+
+class _Ready(NamedTuple):
+    """A file that ran, with its registry entries and state made on the import thread.
+
+    Made there, right after the file ran, while its classes are still in the CPU's cache:
+    a later pass over thousands of files costs more than the work itself.
+    """
+
+    file: LoadedFile
+    deployed: list[Deployed]
+    state: FileState | None  # None: no services (a helper module, or a mistake)
+
+
+def _ready(loaded: LoadedFile, now: float) -> _Ready:
+    if not loaded.services:
+        return tuple.__new__(_Ready, (loaded, [], None))
+    path, version = loaded.path, loaded.version
+    # Deployed.of, inlined (a call per service counts at boot).
+    deployed = [
+        tuple.__new__(Deployed, (cls.name, cls, path, version, now, is_async_handle(cls.handle)))
+        for cls in loaded.services
+    ]
+    names = tuple([d.name for d in deployed])
+    # tuple.__new__: a NamedTuple's generated __new__ is a Python call, per file.
+    state = tuple.__new__(FileState, (path, loaded.digest, version, names, loaded.helpers, now))
+    return tuple.__new__(_Ready, (loaded, deployed, state))
 
 
 class _Missing:
@@ -109,8 +136,13 @@ def scan(folder: Path) -> list[str]:
             if is_dir:
                 if not entry.is_symlink():  # a symlinked folder could loop; files may be symlinks
                     stack.append(entry.path)
-            elif is_service_path(entry.path):
-                found.append(entry.path)
+            else:
+                # is_service_path, inlined: this runs for every file at boot.
+                name = entry.name
+                if name.endswith(".py") and not name.startswith(("#", "~")):
+                    path = entry.path
+                    if "__pycache__" not in path:
+                        found.append(path)
     found.sort()
     return found
 
@@ -145,19 +177,20 @@ class Deployer:
     def deploy_all(self) -> int:
         """Deploy every service file of the pickup folders (a boot); return services deployed."""
         started = time.perf_counter()
-        cached = self.cache.load()
-        read_ms = (time.perf_counter() - started) * 1000
-        paths: list[str] = []
-        for folder in self.dirs:
-            if not folder.is_dir():
-                log.warning("pickup_folder_missing", path=str(folder))
-                continue
-            paths.extend(scan(folder))
-        # No cycles to find while thousands of class objects are made; freeze them afterwards
-        # so later collections skip them.
+        # No cycles to find while the pack's thousands of code objects are unmarshalled and
+        # thousands of class objects are made (collections would more than double the boot);
+        # freeze them afterwards so later collections skip them.
         was_enabled = gc.isenabled()
         gc.disable()
         try:
+            cached = self.cache.load()
+            read_ms = (time.perf_counter() - started) * 1000
+            paths: list[str] = []
+            for folder in self.dirs:
+                if not folder.is_dir():
+                    log.warning("pickup_folder_missing", path=str(folder))
+                    continue
+                paths.extend(scan(folder))
             report = self._deploy(paths, boot=True)
         finally:
             if was_enabled:
@@ -311,16 +344,20 @@ class Deployer:
             self.loader.new_batch()
             todo = sorted(set(paths) | forced)
             compiled_before = self.loader.compiled
-            jobs = [partial(self._load, p, p in forced or boot, boot) for p in todo]
+            now = time.time()  # the batch's deploy time, for every file in it
+            if boot:
+                boot_job = self._boot_load
+                jobs = [partial(boot_job, p, now) for p in todo]
+            else:
+                jobs = [partial(self._load, p, p in forced, now) for p in todo]
             outcomes = self.worker.run(jobs)
             changes: dict[str, list[Deployed] | None] = {}
-            loaded: dict[str, LoadedFile] = {}
-            now = time.time()
+            loaded: dict[str, _Ready] = {}
+            report.files = len(todo)
             for path, outcome in zip(todo, outcomes, strict=True):
-                report.files += 1
-                if type(outcome) is LoadedFile:
-                    if outcome.services:
-                        changes[path] = [Deployed.of(c, path, outcome.version, now) for c in outcome.services]
+                if type(outcome) is _Ready:
+                    if outcome.deployed:
+                        changes[path] = outcome.deployed
                     loaded[path] = outcome
                 elif outcome is _UNCHANGED:
                     report.unchanged += 1
@@ -341,14 +378,15 @@ class Deployer:
                 elif isinstance(outcome, DeployError):
                     self._fail(outcome, report)
             clashes = self.registry.apply(changes)
-            failures, helpers = self.failures, self.helpers
-            for path, outcome in loaded.items():
+            failures, helpers, files = self.failures, self.helpers, self.files
+            deployed = services = 0
+            for path, (outcome, _, state) in loaded.items():
                 if clashes and path in clashes:
                     self._fail(clashes[path], report, kind="clash")
                     continue
                 if failures:
                     failures.pop(path, None)
-                if not outcome.services:
+                if state is None:
                     if path in self.files:  # had services, has none now: a mistake, keep them live
                         self._fail(DeployError(path, None, NO_SERVICE), report)
                         continue
@@ -356,12 +394,11 @@ class Deployer:
                     continue
                 if helpers:
                     helpers.pop(path, None)
-                names = tuple([cls.name for cls in outcome.services])
-                self.files[path] = FileState(
-                    path, outcome.digest, outcome.version, names, outcome.helpers, now
-                )
-                report.deployed += 1
-                report.services += len(names)
+                files[path] = state
+                deployed += 1
+                services += len(state.services)
+            report.deployed += deployed
+            report.services += services
             self._judge_helpers(report)
             report.compiled = self.loader.compiled - compiled_before
             report.ms = round((time.perf_counter() - started) * 1000, 2)
@@ -378,17 +415,25 @@ class Deployer:
             }
             return report
 
-    def _load(self, path: str, force: bool, boot: bool = False) -> object:
+    def _boot_load(self, path: str, now: float) -> object:
+        """One boot job: a file whose stat signature is the recorded one is not even read."""
+        try:
+            known = self.cache.by_stat(path, os.stat(path))
+        except OSError:
+            known = None  # _load says what is wrong
+        if known is not None:
+            try:
+                return _ready(self.loader.run(path, known[0], known[1]), now)
+            except DeployError as exc:
+                return exc
+            except Exception as exc:  # a bug of ours must not stop the batch: report it on the file
+                log.exception("deploy_crashed", path=path)
+                return DeployError(path, None, f"internal error while deploying: {type(exc).__name__}: {exc}")
+        return self._load(path, True, now)
+
+    def _load(self, path: str, force: bool, now: float) -> object:
         """One job on the import thread; never raises (outcomes are values)."""
         try:
-            if boot:
-                # Boot: a file whose stat signature is the recorded one is not even read.
-                try:
-                    known = self.cache.by_stat(path, os.stat(path))
-                except OSError:
-                    known = None  # read_source below says what is wrong
-                if known is not None:
-                    return self.loader.run(path, known[0], known[1])
             stat: list[os.stat_result] = []
             started_ns = time.time_ns()
             try:
@@ -404,7 +449,7 @@ class Deployer:
                     return _UNCHANGED
             loaded = self.loader.load(path, source, digest)
             self.cache.sign(path, digest, signature(stat[0], started_ns))
-            return loaded
+            return _ready(loaded, now)
         except DeployError as exc:
             return exc
         except Exception as exc:  # a bug of ours must not stop the batch: report it on the file

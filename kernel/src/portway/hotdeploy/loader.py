@@ -30,6 +30,7 @@ _real_import = builtins.__import__
 # Sibling files never shadow these, so `import json` in a service stays the standard library.
 _NEVER_SIBLING = frozenset(sys.stdlib_module_names) | {"portway"}
 _FIRST_READ = 32768
+_NO_HELPERS: frozenset[str] = frozenset()
 
 
 def module_name_for(path: str, kind: str = "") -> str:
@@ -118,6 +119,9 @@ class Loader:
         self._builtins = dict(builtins.__dict__)
         self._builtins["__import__"] = self._import
         self._uses: dict[str, set[str]] = {}
+        self._names: dict[str, str] = {}  # module name by path: a hash, worth keeping
+        # Modules already imported whole, by name, with the fromlists known to be present.
+        self._ready: dict[str, tuple[types.ModuleType, set[tuple[str, ...]]]] = {}
         # Re-entrant: a helper may import another helper while the first is loading.
         self._lock = threading.RLock()
         self.compiled = 0
@@ -154,16 +158,37 @@ class Loader:
 
     def run(self, path: str, digest: bytes, code: types.CodeType, compiled: bool = False) -> LoadedFile:
         """Run compiled ``code`` of ``path`` as a fresh module and collect its Service classes."""
+        # _new_module and _run inlined: this is most of a warm boot's per-file work.
+        name = self._names.get(path)
+        if name is None:
+            name = self._names[path] = module_name_for(path)
         uses: set[str] = set()
-        module = self._new_module(module_name_for(path), path, uses)
-        self._run(module, code, path)
+        module = types.ModuleType(name)
+        namespace = module.__dict__
+        namespace["__file__"] = path
+        namespace["__builtins__"] = self._builtins
+        self._uses[name] = uses
+        modules = sys.modules
+        previous = modules.get(name)
+        # In sys.modules while it runs, as importlib does, so dataclasses, pydantic
+        # models and pickle in the file can find their module.
+        modules[name] = module
+        try:
+            exec(code, namespace)
+        except Exception as exc:
+            _restore(name, previous)
+            raise _as_deploy_error(exc, path) from exc
+        except BaseException:
+            _restore(name, previous)
+            raise
         found: dict[str, type[Service]] = {}
-        for obj in module.__dict__.values():
+        base_handle = Service.handle
+        for obj in namespace.values():
             if (
                 isinstance(obj, type)
                 and issubclass(obj, Service)
-                and obj.__module__ == module.__name__
-                and obj.handle is not Service.handle  # no handle of its own: a base class, not a service
+                and obj.__module__ == name
+                and obj.handle is not base_handle  # no handle of its own: a base class, not a service
             ):
                 other = found.get(obj.name)
                 if other is not None and other is not obj:
@@ -177,9 +202,12 @@ class Loader:
         if uses:
             with self._lock:
                 version = self.version_of(digest, uses)
+            helpers = frozenset(uses)
         else:
             version = digest.hex()[:12]
-        return LoadedFile(path, digest, version, tuple(found.values()), frozenset(uses), compiled)
+            helpers = _NO_HELPERS
+        # tuple.__new__: the NamedTuple's generated __new__ is a Python call per file.
+        return tuple.__new__(LoadedFile, (path, digest, version, tuple(found.values()), helpers, compiled))
 
     def version_of(self, digest: bytes, uses: set[str]) -> str:
         """The file's version: its own bytes plus the bytes of every helper it imported."""
@@ -221,12 +249,18 @@ class Loader:
             # The common case, `from portway import Service`: already imported, names present.
             # Answered here because the C import calls back into Python for any fromlist.
             module = sys.modules.get(name)
-            if (
-                module is not None
-                and not getattr(getattr(module, "__spec__", None), "_initializing", False)
-                and all(hasattr(module, attr) for attr in fromlist or () if attr != "*")
-            ):
-                return module
+            if module is not None:
+                ready = self._ready.get(name)
+                key = tuple(fromlist) if fromlist else ()
+                if ready is not None and ready[0] is module and key in ready[1]:
+                    return module  # seen whole before, with these names: skip the checks below
+                if not getattr(getattr(module, "__spec__", None), "_initializing", False) and all(
+                    hasattr(module, attr) for attr in key if attr != "*"
+                ):
+                    if ready is None or ready[0] is not module:
+                        ready = self._ready[name] = (module, set())
+                    ready[1].add(key)
+                    return module
         return _real_import(name, globals, locals, fromlist, level)
 
     def _sibling(self, folder: str, name: str) -> str | None:
