@@ -426,18 +426,17 @@ class SftpClient:
 
     def create_directory(self, remote: str) -> None:
         path = self._abs(remote)
-        try:
-            self._call(path, lambda: self._sftp.mkdir(path))
-        except FileError as exc:
-            if type(exc) is FileError and self._exists(path):
-                raise AlreadyExists(path, f"exists already (server said: {exc.reason})") from exc
-            raise
+        self._create(path, lambda: self._sftp.mkdir(path))
 
     def create_symlink(self, target: str, link: str) -> None:
         """Make ``link`` point at ``target`` (a relative target is stored as written)."""
         path = self._abs(link)
+        self._create(path, lambda: self._sftp.symlink(target, path))
+
+    def _create(self, path: str, make: Callable[[], object]) -> None:
+        """Run ``make``; SFTP's generic failure on a path that exists now means it was there."""
         try:
-            self._call(path, lambda: self._sftp.symlink(target, path))
+            self._call(path, make)
         except FileError as exc:
             if type(exc) is FileError and self._exists(path):
                 raise AlreadyExists(path, f"exists already (server said: {exc.reason})") from exc
