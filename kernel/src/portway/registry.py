@@ -119,41 +119,26 @@ class Registry:
             by_source = dict(self._by_source)
             for source, incoming in changes.items():
                 if incoming is None:
-                    for name in by_source.pop(source, ()):
-                        if live.get(name) is not None and live[name].source == source:
-                            del live[name]
+                    self._drop_source(source, live, by_source)
             waiting = [(s, i) for s, i in changes.items() if i is not None]
-            history = self._history
             for round_ in (0, 1):
                 retry = []
                 for source, incoming in waiting:
-                    if len(incoming) == 1:  # the common case, checked inline (thousands at boot)
-                        current = live.get(incoming[0].name)
-                        error = (
-                            None
-                            if current is None or current.source == source
-                            else self._clash(source, incoming, live)
-                        )
-                    else:
-                        error = self._clash(source, incoming, live)
+                    if len(incoming) == 1 and self._put_one(source, incoming[0], live, by_source):
+                        if errors:
+                            errors.pop(source, None)
+                        continue  # the common case, kept lean: thousands at boot
+                    error = self._clash(source, incoming, live)
                     if error is not None:
                         retry.append((source, incoming))
                         errors[source] = error
                         continue
                     if errors:
                         errors.pop(source, None)
-                    old = by_source.get(source)
-                    if old is not None:
-                        for name in old:
-                            if live.get(name) is not None and live[name].source == source:
-                                del live[name]
+                    self._drop_source(source, live, by_source)
                     for item in incoming:
                         live[item.name] = item
-                        past = history.get(item.name)
-                        if past is None:
-                            history[item.name] = [item]  # the common case at boot
-                        else:
-                            self._remember(item)
+                        self._remember(item)
                     if incoming:
                         by_source[source] = tuple([d.name for d in incoming])
                     else:
@@ -164,6 +149,32 @@ class Registry:
             self._by_source = by_source
             self._live = live  # the one swap readers see
         return errors
+
+    def _put_one(
+        self, source: str, item: Deployed, live: dict[str, Deployed], by_source: dict[str, tuple[str, ...]]
+    ) -> bool:
+        """Make ``item`` the one service of ``source``; False (nothing changed) if its name is taken."""
+        name = item.name
+        current = live.get(name)
+        if current is not None and current.source != source:
+            return False
+        old = by_source.get(source)
+        if old is not None and old != (name,):
+            self._drop_source(source, live, by_source)
+        live[name] = item
+        by_source[source] = (name,)
+        if name in self._history:
+            self._remember(item)
+        else:
+            self._history[name] = [item]
+        return True
+
+    @staticmethod
+    def _drop_source(source: str, live: dict[str, Deployed], by_source: dict[str, tuple[str, ...]]) -> None:
+        for name in by_source.pop(source, ()):
+            current = live.get(name)
+            if current is not None and current.source == source:
+                del live[name]
 
     def rollback(self, name: str) -> Deployed:
         """Go back to the version deployed before the live one."""

@@ -15,6 +15,10 @@ any write since then changes the signature. The one hole, a write landing
 in the same coarse timestamp tick as the hashing, is closed as git closes
 it: a signature recorded less than ``RACY_NS`` after the file's last change
 is not trusted, and that file is read and hashed again.
+
+The pack also keeps each entry's module name (a hash of its path, worth not
+redoing for thousands of files) and the pickup folders' listings (see
+:mod:`portway.hotdeploy.listing`).
 """
 
 from __future__ import annotations
@@ -33,12 +37,16 @@ log = structlog.get_logger("portway.hotdeploy")
 
 PACK_NAME = "services.pack"
 # Bumped when the pack layout changes, beside Python's own magic.
-LAYOUT = 2
+LAYOUT = 3
 # A file changed less than this long before it was hashed may change again within the same
 # timestamp tick: its stat signature is not trusted (timestamps can be a few ms coarse).
 RACY_NS = 2_000_000_000
 
 Signature = tuple[int, int, int, int]
+# digest of the source, its code, stat signature when the bytes were hashed, module name
+Entry = tuple[bytes, types.CodeType, Signature | None, str]
+# a folder's stat signature when listed, its service files, its subfolders (all full paths)
+Listing = tuple[Signature, tuple[str, ...], tuple[str, ...]]
 
 
 def digest_of(source: bytes) -> bytes:
@@ -58,8 +66,8 @@ class BytecodeCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.path = folder / PACK_NAME if folder is not None else None
-        # path -> (digest of the source, its code, stat signature when the bytes were hashed)
-        self._entries: dict[str, tuple[bytes, types.CodeType, Signature | None]] = {}
+        self._entries: dict[str, Entry] = {}
+        self.listings: dict[str, Listing] = {}  # by folder path
         self._dirty = False
         self._lock = threading.Lock()
         self.hits = 0
@@ -78,26 +86,33 @@ class BytecodeCache:
             log.warning("cache_unreadable", path=str(self.path), error=exc.strerror)
             return 0
         try:
-            magic, layout, entries = marshal.loads(data)
+            magic, layout, *rest = marshal.loads(data)
         except (EOFError, ValueError, TypeError) as exc:
             # A torn or foreign file: start cold rather than trust it.
             log.warning("cache_corrupt", path=str(self.path), error=str(exc))
             return 0
-        if magic != MAGIC_NUMBER or layout != LAYOUT or not isinstance(entries, dict):
+        if magic != MAGIC_NUMBER or layout != LAYOUT or len(rest) != 2 or not isinstance(rest[0], dict):
             log.info("cache_other_python", path=str(self.path))
             return 0
-        self._entries = entries
-        return len(entries)
+        self._entries, self.listings = rest
+        return len(self._entries)
 
-    def by_stat(self, path: str, st: os.stat_result) -> tuple[bytes, types.CodeType] | None:
-        """Digest and code of ``path`` when its stat signature is the one recorded with them."""
+    def by_stat(self, path: str) -> Entry | None:
+        """The entry of ``path`` when the file's stat signature is the one recorded with it.
+
+        None when there is no such entry, the signature differs or the file cannot be stat'ed.
+        """
         entry = self._entries.get(path)
         if entry is None or entry[2] is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
             return None
         if entry[2] != (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
             return None
         self.stat_hits += 1
-        return entry[0], entry[1]
+        return entry
 
     def get(self, path: str, digest: bytes) -> types.CodeType | None:
         """The cached code of ``path`` if it was compiled from bytes hashing to ``digest``."""
@@ -108,9 +123,9 @@ class BytecodeCache:
         self.misses += 1
         return None
 
-    def put(self, path: str, digest: bytes, code: types.CodeType, sig: Signature | None = None) -> None:
+    def put(self, path: str, digest: bytes, code: types.CodeType, module_name: str) -> None:
         with self._lock:
-            self._entries[path] = (digest, code, sig)
+            self._entries[path] = (digest, code, None, module_name)
             self._dirty = True
 
     def sign(self, path: str, digest: bytes, sig: Signature | None) -> None:
@@ -118,7 +133,14 @@ class BytecodeCache:
         entry = self._entries.get(path)
         if entry is not None and entry[0] == digest and entry[2] != sig:
             with self._lock:
-                self._entries[path] = (digest, entry[1], sig)
+                self._entries[path] = (digest, entry[1], sig, entry[3])
+                self._dirty = True
+
+    def set_listings(self, listings: dict[str, Listing]) -> None:
+        """Keep these folder listings (and only these) in the pack."""
+        with self._lock:
+            if listings != self.listings:
+                self.listings = listings
                 self._dirty = True
 
     def save(self, keep: set[str]) -> bool:
@@ -131,7 +153,7 @@ class BytecodeCache:
                 return False
             for p in stale:
                 del self._entries[p]
-            data = marshal.dumps((MAGIC_NUMBER, LAYOUT, dict(self._entries)))
+            data = marshal.dumps((MAGIC_NUMBER, LAYOUT, dict(self._entries), self.listings))
             self._dirty = False
         tmp = self.path.with_name(f".{PACK_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:

@@ -25,6 +25,7 @@ import structlog
 
 from portway.errors import DeployError
 from portway.hotdeploy.cache import BytecodeCache, digest_of, signature
+from portway.hotdeploy.listing import Scanner, is_service_path, scan
 from portway.hotdeploy.loader import LoadedFile, Loader, module_name_for, read_source
 from portway.hotdeploy.worker import ImportWorker, TimedOut
 from portway.registry import Deployed, Registry, is_async_handle
@@ -84,12 +85,18 @@ def _ready(loaded: LoadedFile, now: float) -> _Ready:
     if not loaded.services:
         return tuple.__new__(_Ready, (loaded, [], None))
     path, version = loaded.path, loaded.version
-    # Deployed.of, inlined (a call per service counts at boot).
-    deployed = [
-        tuple.__new__(Deployed, (cls.name, cls, path, version, now, is_async_handle(cls.handle)))
-        for cls in loaded.services
-    ]
-    names = tuple([d.name for d in deployed])
+    # Deployed.of, inlined (a call per service counts at boot); one service per file is the rule.
+    if len(loaded.services) == 1:
+        cls = loaded.services[0]
+        name = cls.name
+        deployed = [tuple.__new__(Deployed, (name, cls, path, version, now, is_async_handle(cls.handle)))]
+        names: tuple[str, ...] = (name,)
+    else:
+        deployed = [
+            tuple.__new__(Deployed, (cls.name, cls, path, version, now, is_async_handle(cls.handle)))
+            for cls in loaded.services
+        ]
+        names = tuple([d.name for d in deployed])
     # tuple.__new__: a NamedTuple's generated __new__ is a Python call, per file.
     state = tuple.__new__(FileState, (path, loaded.digest, version, names, loaded.helpers, now))
     return tuple.__new__(_Ready, (loaded, deployed, state))
@@ -105,46 +112,6 @@ NO_SERVICE = (
     "(a helper module is fine when a service file imports it, or name it _x.py)"
 )
 _UNCHANGED = object()
-
-
-def is_service_path(path: str) -> bool:
-    """Whether a path can be a service file: ``*.py``, not hidden, not an editor's temp or lock file."""
-    name = os.path.basename(path)
-    return name.endswith(".py") and not name.startswith((".", "#", "~")) and "__pycache__" not in path
-
-
-def scan(folder: Path) -> list[str]:
-    """Every service file under ``folder``, skipping hidden folders and ``__pycache__``."""
-    found: list[str] = []
-    stack = [str(folder)]
-    while stack:
-        current = stack.pop()
-        try:
-            entries = list(os.scandir(current))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except OSError as exc:
-            log.warning("pickup_folder_unreadable", path=current, error=exc.strerror)
-            continue
-        for entry in entries:
-            if entry.name.startswith(".") or entry.name == "__pycache__":
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if not entry.is_symlink():  # a symlinked folder could loop; files may be symlinks
-                    stack.append(entry.path)
-            else:
-                # is_service_path, inlined: this runs for every file at boot.
-                name = entry.name
-                if name.endswith(".py") and not name.startswith(("#", "~")):
-                    path = entry.path
-                    if "__pycache__" not in path:
-                        found.append(path)
-    found.sort()
-    return found
 
 
 class Deployer:
@@ -170,6 +137,7 @@ class Deployer:
         self.last_boot: dict[str, Any] = {}
         self.last_batch: dict[str, Any] = {}
         self.watcher: Any = None  # set by start_watching
+        self._boot_now = 0.0  # the deploy time of the boot batch
         self._lock = threading.RLock()
 
     # --- public API ---
@@ -186,11 +154,14 @@ class Deployer:
             cached = self.cache.load()
             read_ms = (time.perf_counter() - started) * 1000
             paths: list[str] = []
+            scanner = Scanner(self.cache.listings)
             for folder in self.dirs:
                 if not folder.is_dir():
                     log.warning("pickup_folder_missing", path=str(folder))
                     continue
-                paths.extend(scan(folder))
+                paths.extend(scanner.scan(folder))
+            if scanner.changed:
+                self.cache.set_listings(scanner.listings)
             report = self._deploy(paths, boot=True)
         finally:
             if was_enabled:
@@ -205,6 +176,7 @@ class Deployer:
             "from_cache": report.files - report.compiled - report.failed,
             "cache_entries_read": cached,
             "not_read": self.cache.stat_hits,  # stat signature matched the pack's
+            "folders_not_listed": scanner.reused,  # folder unchanged since its recorded listing
             "cache_read_ms": round(read_ms, 2),
             "ms": round((time.perf_counter() - started) * 1000, 2),
             "at": time.time(),
@@ -342,15 +314,15 @@ class Deployer:
             )
             self.loader.forget(paths)
             self.loader.new_batch()
-            todo = sorted(set(paths) | forced)
+            # A boot's paths come sorted, folder by folder: no need to sort thousands again.
+            todo = list(dict.fromkeys(paths)) if boot and not forced else sorted(set(paths) | forced)
             compiled_before = self.loader.compiled
             now = time.time()  # the batch's deploy time, for every file in it
             if boot:
-                boot_job = self._boot_load
-                jobs = [partial(boot_job, p, now) for p in todo]
+                self._boot_now = now
+                outcomes = self.worker.map(self._boot_load, todo)
             else:
-                jobs = [partial(self._load, p, p in forced, now) for p in todo]
-            outcomes = self.worker.run(jobs)
+                outcomes = self.worker.run([partial(self._load, p, p in forced, now) for p in todo])
             changes: dict[str, list[Deployed] | None] = {}
             loaded: dict[str, _Ready] = {}
             report.files = len(todo)
@@ -415,15 +387,13 @@ class Deployer:
             }
             return report
 
-    def _boot_load(self, path: str, now: float) -> object:
+    def _boot_load(self, path: str) -> object:
         """One boot job: a file whose stat signature is the recorded one is not even read."""
-        try:
-            known = self.cache.by_stat(path, os.stat(path))
-        except OSError:
-            known = None  # _load says what is wrong
+        now = self._boot_now
+        known = self.cache.by_stat(path)
         if known is not None:
             try:
-                return _ready(self.loader.run(path, known[0], known[1]), now)
+                return _ready(self.loader.run(path, known[0], known[1], False, known[3]), now)
             except DeployError as exc:
                 return exc
             except Exception as exc:  # a bug of ours must not stop the batch: report it on the file

@@ -135,6 +135,8 @@ class Loader:
 
     def forget(self, changed: Sequence[str]) -> None:
         """Drop helper modules built from ``changed`` files, and helpers that used them."""
+        if not self._helpers:
+            return
         gone = set(changed)
         with self._lock:
             for path, helper in list(self._helpers.items()):
@@ -147,7 +149,7 @@ class Loader:
         if code is not None:
             return code, False
         code = compile_source(path, source)
-        self.cache.put(path, digest, code)
+        self.cache.put(path, digest, code, self._name(path))
         self.compiled += 1
         return code, True
 
@@ -156,12 +158,22 @@ class Loader:
         code, compiled = self.code_for(path, source, digest)
         return self.run(path, digest, code, compiled)
 
-    def run(self, path: str, digest: bytes, code: types.CodeType, compiled: bool = False) -> LoadedFile:
-        """Run compiled ``code`` of ``path`` as a fresh module and collect its Service classes."""
-        # _new_module and _run inlined: this is most of a warm boot's per-file work.
+    def _name(self, path: str) -> str:
         name = self._names.get(path)
         if name is None:
             name = self._names[path] = module_name_for(path)
+        return name
+
+    def run(
+        self, path: str, digest: bytes, code: types.CodeType, compiled: bool = False, name: str = ""
+    ) -> LoadedFile:
+        """Run compiled ``code`` of ``path`` as a fresh module and collect its Service classes.
+
+        ``name``: the module name, when known (the cache keeps it); else made from the path.
+        """
+        # _new_module and _run inlined: this is most of a warm boot's per-file work.
+        if not name:
+            name = self._name(path)
         uses: set[str] = set()
         module = types.ModuleType(name)
         namespace = module.__dict__

@@ -19,7 +19,8 @@ from pathlib import Path
 import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from portway.hotdeploy.deployer import Deployer, is_service_path
+from portway.hotdeploy.deployer import Deployer
+from portway.hotdeploy.listing import is_service_path
 
 log = structlog.get_logger("portway.hotdeploy")
 

@@ -18,12 +18,13 @@ thread waits with a deadline per file. When a file overruns:
 from __future__ import annotations
 
 import ctypes
+import operator
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -40,8 +41,9 @@ class TimedOut:
 
 
 class _Batch(Generic[T]):
-    def __init__(self, jobs: Sequence[Callable[[], T]]) -> None:
-        self.jobs = jobs
+    def __init__(self, fn: Callable[[Any], T], items: Sequence[Any]) -> None:
+        self.fn = fn
+        self.items = items
         self.results: list[T | TimedOut] = []
         self.started = time.monotonic()  # when the current job started
         self.done = threading.Event()
@@ -70,14 +72,14 @@ class _Thread(threading.Thread):
 
     def _run(self, batch: _Batch[object]) -> bool:
         """Run the batch's jobs from where it stands; False when this thread was abandoned."""
-        jobs, results, lock = batch.jobs, batch.results, batch.lock
+        fn, items, results, lock = batch.fn, batch.items, batch.results, batch.lock
         with lock:
             if batch.abandoned:
                 return False
             batch.started = time.monotonic()
         index = len(results)
-        while index < len(jobs):
-            result = jobs[index]()
+        while index < len(items):
+            result = fn(items[index])
             with lock:  # one lock per job: the waiter reads `started` and may abandon us
                 if batch.abandoned:
                     return False
@@ -105,8 +107,12 @@ class ImportWorker:
 
     def run(self, jobs: Sequence[Callable[[], T]]) -> list[T | TimedOut]:
         """Run ``jobs`` in order; a job that overruns yields :class:`TimedOut`. Not reentrant."""
-        batch: _Batch[T] = _Batch(jobs)
-        if not jobs:
+        return self.map(operator.call, jobs)
+
+    def map(self, fn: Callable[[Any], T], items: Sequence[Any]) -> list[T | TimedOut]:
+        """``fn(item)`` for each item in order, as :meth:`run` runs jobs (with no job object per item)."""
+        batch: _Batch[T] = _Batch(fn, items)
+        if not items:
             return []
         while True:
             thread = self._current()
@@ -116,7 +122,7 @@ class ImportWorker:
             # The job at len(results) overran: count it failed, go on with a new thread.
             self._abandon(thread)
             batch.results.append(TimedOut(self.timeout_s))
-            if len(batch.results) >= len(jobs):
+            if len(batch.results) >= len(items):
                 return batch.results
             batch = self._resume(batch)
 
@@ -142,7 +148,7 @@ class ImportWorker:
                     return False
 
     def _resume(self, old: _Batch[T]) -> _Batch[T]:
-        batch: _Batch[T] = _Batch(old.jobs)
+        batch: _Batch[T] = _Batch(old.fn, old.items)
         batch.results = old.results
         return batch
 
