@@ -196,6 +196,27 @@ def test_proxy_jump_through_the_same_sshd(sshd: Any) -> None:
     assert not jump_transport.is_active()  # closed with the client
 
 
+def test_proxy_jump_with_two_hops_visits_them_in_order(sshd: Any) -> None:
+    import paramiko
+
+    hops = f"root@127.0.0.1:{sshd.port},ssh://127.0.0.1:{sshd.port}"
+    with _open(**sshd.settings(ssh_options=[f"ProxyJump={hops}"])) as client:
+        assert client.home() == "/root"
+        second = client.transport.sock.get_transport()  # the last hop, which opened the tunnel
+        assert isinstance(second.sock, paramiko.Channel)  # itself reached through the first hop
+        first = second.sock.get_transport()
+        assert isinstance(first.sock, socket.socket)
+        assert first.is_active() and second.is_active()
+    assert not first.is_active() and not second.is_active()  # the whole chain closed with the client
+
+
+def test_a_bad_proxy_jump_hop_is_refused_with_the_settings(sshd: Any) -> None:
+    with pytest.raises(ValidationError, match="ProxyJump hop 'jump:ssh'"):
+        SftpSettings(**sshd.settings(ssh_options=["ProxyJump=ok.example,jump:ssh"]))
+    with pytest.raises(ValidationError, match="ProxyJump hop ''"):
+        SftpSettings(**sshd.settings(ssh_options=["ProxyJump=a.example,,b.example"]))
+
+
 def test_ssh_options_are_honoured_or_refused_by_name(sshd: Any) -> None:
     with _open(**sshd.settings(ssh_options=["Ciphers=aes256-ctr", "ServerAliveInterval=15"])) as client:
         assert client.transport.remote_cipher == "aes256-ctr"

@@ -60,6 +60,31 @@ class SshOptions:
     raw: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class JumpHop:
+    """One ProxyJump host; an empty ``user`` means the target's user."""
+
+    user: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}" if self.user else f"{self.host}:{self.port}"
+
+
+def parse_jump(text: str) -> tuple[JumpHop, ...]:
+    """ProxyJump hosts in the order they are visited: ``[ssh://][user@]host[:port]``, comma-separated."""
+    hops = []
+    for raw in text.split(","):
+        hop = raw.strip().removeprefix("ssh://")
+        user, _, address = hop.rpartition("@")
+        host, _, port = address.partition(":")
+        if not host or (port and not port.isdigit()):
+            raise ValueError(f"ProxyJump hop {raw.strip()!r} must look like [user@]host[:port]")
+        hops.append(JumpHop(user, host, int(port or 22)))
+    return tuple(hops)
+
+
 def parse_options(items: list[str]) -> SshOptions:
     """Parse ``Name=value`` (or ``Name value``) items; raise ValueError naming a bad one."""
     values: dict[str, object] = {}
@@ -74,7 +99,11 @@ def parse_options(items: list[str]) -> SshOptions:
         raw[name] = value
         if key == "identityfile":
             identities.append(value)
-        elif key in ("hostname", "user", "userknownhostsfile", "proxyjump"):
+        elif key in ("hostname", "user", "userknownhostsfile"):
+            values[key] = value
+        elif key == "proxyjump":
+            if value.lower() != "none":
+                parse_jump(value)  # a bad hop is refused with the settings, not at the first connect
             values[key] = value
         elif key in ("port", "serveraliveinterval"):
             values[key] = _integer(name, value)

@@ -25,7 +25,7 @@ from portway_sftp.failures import (
     HostKeyRejected,
     HostNotFound,
 )
-from portway_sftp.options import SshOptions, parse_options
+from portway_sftp.options import SshOptions, parse_jump, parse_options
 from portway_sftp.settings import SftpSettings
 
 if TYPE_CHECKING:
@@ -147,13 +147,13 @@ def open_transport(
 
 
 def close_transport(transport: paramiko.Transport) -> None:
-    """Close a transport and, when it runs through a ProxyJump channel, the jump host's too."""
+    """Close a transport and, when it runs through ProxyJump channels, every jump host's too."""
     import paramiko
 
     sock = transport.sock
     transport.close()
     if isinstance(sock, paramiko.Channel):
-        sock.get_transport().close()
+        close_transport(sock.get_transport())
 
 
 def _tcp_socket(endpoint: Endpoint) -> socket.socket:
@@ -188,21 +188,26 @@ def _tcp_socket(endpoint: Endpoint) -> socket.socket:
 
 
 def _jump_socket(settings: SftpSettings, endpoint: Endpoint) -> Any:
-    """A channel through the ProxyJump host, carrying the TCP stream to the target."""
+    """A channel through the ProxyJump host(s), carrying the TCP stream to the target.
+
+    ``ProxyJump a,b`` visits the hosts in order, as OpenSSH does: ``a`` directly,
+    ``b`` through ``a``, the target through ``b``. So the last hop is the one to
+    open the channel from, and it is reached through the hops before it.
+    """
     assert endpoint.proxy_jump is not None
-    jump_user, _, jump_host = endpoint.proxy_jump.rpartition("@")
-    host, _, port_text = jump_host.partition(":")
-    if "," in endpoint.proxy_jump:
-        raise ConnectRefusedChain(endpoint)
+    try:
+        *earlier, last = parse_jump(endpoint.proxy_jump)
+    except ValueError as exc:  # from ssh_config: ssh_options were checked when saved
+        raise ConnectionRefused(endpoint.address, f"{exc} (in ProxyJump {endpoint.proxy_jump!r})") from None
     jump = Endpoint(
-        alias=host,
-        hostname=host,
-        port=int(port_text or 22),
-        username=jump_user or endpoint.username,
+        alias=last.host,
+        hostname=last.host,
+        port=last.port,
+        username=last.user or endpoint.username,
         identity_files=endpoint.identity_files,
         known_hosts_file=endpoint.known_hosts_file,
         accept_new=endpoint.accept_new,
-        proxy_jump=None,
+        proxy_jump=",".join(str(hop) for hop in earlier) or None,
         connect_timeout=endpoint.connect_timeout,
         options=parse_options([]),
     )
@@ -215,20 +220,10 @@ def _jump_socket(settings: SftpSettings, endpoint: Endpoint) -> Any:
             timeout=endpoint.connect_timeout,
         )
     except Exception as exc:
-        outer.close()
+        close_transport(outer)
         raise ConnectionRefused(
             endpoint.address, f"jump host {jump.address} could not reach the server: {exc}"
         ) from exc
-
-
-class ConnectRefusedChain(ConnectionRefused):
-    """ProxyJump with several hops is not supported."""
-
-    def __init__(self, endpoint: Endpoint) -> None:
-        super().__init__(
-            endpoint.address,
-            f"ProxyJump {endpoint.proxy_jump!r} has several hops; only one jump host is supported",
-        )
 
 
 def _prefer_algorithms(transport: paramiko.Transport, endpoint: Endpoint) -> None:
