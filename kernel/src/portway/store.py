@@ -2,7 +2,10 @@
 
 It persists items (connections and channels) as JSON with secrets already
 encrypted; validation lives in :mod:`portway.catalog`. Every change bumps a
-revision number that running servers poll to pick up changes.
+revision number that running servers compare with the one they applied. On
+PostgreSQL the change also sends a notification in its transaction, so
+servers sharing the store hear of it at once (:mod:`portway.changes`); on
+SQLite they poll the revision.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from portway.changes import CHANNEL as CHANGES_CHANNEL
 from portway.errors import ConfigError, ConflictError, NotFoundError
 
 if TYPE_CHECKING:
@@ -187,6 +192,9 @@ class Store:
         )
         if updated.rowcount == 0:  # type: ignore[attr-defined]
             session.add(MetaRow(key="revision", value=1))
+        if self.engine.dialect.name == "postgresql":
+            # Delivered on commit, and only if the transaction commits.
+            session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
 
 
 def _cli_word(kind: str) -> str:

@@ -1,15 +1,18 @@
 """The server's ASGI app: admin API and console under /admin, channels everywhere else.
 
 The lifespan boots the runtime (deploys services, starts channels), runs
-two light background loops (config revision poll, idle pool reaping) and,
-on shutdown, stops channels (draining them) and closes the pools.
+two light background loops (config refresh, idle pool reaping) and, on
+shutdown, stops channels (draining them) and closes the pools. On a
+PostgreSQL store the config refresh runs when another writer's change is
+notified (LISTEN/NOTIFY) and, as a safety net, every 30 s; on SQLite it
+polls the store revision every second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -19,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from portway.changes import listener_for
 from portway.runtime import Runtime
 from portway.server import openapi
 from portway.server.admin_api import AdminApi
@@ -26,7 +30,8 @@ from portway.server.channels import ChannelApp
 
 log = structlog.get_logger("portway.server")
 
-CONFIG_POLL_S = 1.0
+CONFIG_POLL_S = 1.0  # SQLite: how often the store revision is compared
+CONFIG_POLL_LISTENING_S = 30.0  # PostgreSQL: notifications do the work, the poll is a safety net
 REAP_EVERY_S = 30.0
 
 
@@ -79,14 +84,26 @@ def _console(runtime: Runtime) -> Any:
 async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
     await to_thread.run_sync(runtime.boot)
     runtime.plugins.call_each("portway_startup", server=runtime)
+    loop = asyncio.get_running_loop()
+    changed = asyncio.Event()
+    listener = listener_for(runtime.store.engine, lambda: loop.call_soon_threadsafe(changed.set))
+    if listener is not None:
+        listener.start()
+
+    def poll_s() -> float:  # the safety-net interval only while notifications really arrive
+        listening = listener is not None and listener.listening.is_set()
+        return CONFIG_POLL_LISTENING_S if listening else CONFIG_POLL_S
+
     tasks = [
-        asyncio.create_task(_every(CONFIG_POLL_S, runtime.refresh)),
+        asyncio.create_task(_refresh_on_change(runtime, changed, poll_s)),
         asyncio.create_task(_every(REAP_EVERY_S, runtime.connections.reap)),
     ]
     log.info("server_ready", url=runtime.env.base_url, services=len(runtime.registry.all()))
     try:
         yield
     finally:
+        if listener is not None:
+            await to_thread.run_sync(listener.stop)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -97,6 +114,18 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
         with contextlib.suppress(OSError):
             runtime.env.pid_path.unlink()
         log.info("server_stopped")
+
+
+async def _refresh_on_change(runtime: Runtime, changed: asyncio.Event, poll_s: Callable[[], float]) -> None:
+    """Apply config changes when told of one, or every ``poll_s()`` seconds at the latest."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), poll_s())
+        changed.clear()
+        try:
+            await to_thread.run_sync(runtime.refresh)
+        except Exception as exc:  # keep refreshing; a transient store error must not stop it
+            log.warning("background_task_failed", task="refresh", error=str(exc))
 
 
 async def _every(seconds: float, work: Any) -> None:
