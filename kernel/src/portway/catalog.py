@@ -66,9 +66,19 @@ class Catalog:
         pool: dict[str, Any] | None = None,
     ) -> StoredItem:
         """Validate and store a new item; raise without writing on any problem."""
-        self._check_name(kind, name)
-        self.store.add(self._sealed_item(kind, type_name, name, settings, pool or {}))
+        self.store.add(self.prepare(kind, type_name, name, settings, pool or {}))
         return self.show(kind, type_name, name)
+
+    def prepare(
+        self, kind: Kind, type_name: str, name: str, settings: dict[str, Any], pool: dict[str, Any]
+    ) -> StoredItem:
+        """The item as it would be stored: name checked, validated whole, secrets sealed. Writes nothing."""
+        self._check_name(kind, name)
+        return self._sealed_item(kind, type_name, name, settings, pool)
+
+    def unsealed(self, item: StoredItem) -> dict[str, Any]:
+        """A stored item's settings with secrets decrypted, ``${VAR}`` references left as typed."""
+        return self._unseal(item.settings, f"{item.type} {item.kind} {item.name!r}")
 
     def update(
         self,

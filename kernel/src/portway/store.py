@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -151,32 +151,41 @@ class Store:
     def add(self, item: StoredItem) -> None:
         try:
             with self.session() as session:
-                session.add(
-                    ItemRow(
-                        kind=item.kind,
-                        type=item.type,
-                        name=item.name,
-                        settings=json.dumps(item.settings),
-                        pool=json.dumps(item.pool),
-                        updated_at=time.time(),
-                    )
-                )
+                session.add(_new_row(item, time.time()))
                 self._bump(session)
         except IntegrityError:
             raise ConflictError(f"{item.type} {item.kind}", item.name) from None
 
     def replace(self, item: StoredItem) -> None:
         with self.session() as session:
-            row = self._row(session, item.kind, item.type, item.name)
-            row.settings = json.dumps(item.settings)
-            row.pool = json.dumps(item.pool)
-            row.updated_at = time.time()
+            _update_row(self._row(session, item.kind, item.type, item.name), item, time.time())
             self._bump(session)
 
     def delete(self, kind: str, type_name: str, name: str) -> None:
         with self.session() as session:
             session.delete(self._row(session, kind, type_name, name))
             self._bump(session)
+
+    def apply(
+        self,
+        *,
+        creates: Sequence[StoredItem],
+        updates: Sequence[StoredItem],
+        deletes: Sequence[tuple[str, str, str]],
+    ) -> None:
+        """Create, update and delete many items in one transaction: all of it is written, or none."""
+        try:
+            with self.session() as session:
+                now = time.time()
+                for item in creates:
+                    session.add(_new_row(item, now))
+                for item in updates:
+                    _update_row(self._row(session, item.kind, item.type, item.name), item, now)
+                for kind, type_name, name in deletes:
+                    session.delete(self._row(session, kind, type_name, name))
+                self._bump(session)
+        except IntegrityError:  # another writer created one of them meanwhile
+            raise ConflictError("item", ", ".join(i.name for i in creates)) from None
 
     def _row(self, session: Session, kind: str, type_name: str, name: str) -> ItemRow:
         row = session.scalars(
@@ -195,6 +204,23 @@ class Store:
         if self.engine.dialect.name == "postgresql":
             # Delivered on commit, and only if the transaction commits.
             session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+
+
+def _new_row(item: StoredItem, now: float) -> ItemRow:
+    return ItemRow(
+        kind=item.kind,
+        type=item.type,
+        name=item.name,
+        settings=json.dumps(item.settings),
+        pool=json.dumps(item.pool),
+        updated_at=now,
+    )
+
+
+def _update_row(row: ItemRow, item: StoredItem, now: float) -> None:
+    row.settings = json.dumps(item.settings)
+    row.pool = json.dumps(item.pool)
+    row.updated_at = now
 
 
 def _cli_word(kind: str) -> str:

@@ -26,6 +26,7 @@ BUILTIN_COMMANDS = {
     "plugins": "portway.cli.plugins:plugins",
     "deploy": "portway.cli.deploy:deploy",
     "admin": "portway.cli.admin:admin",
+    "enmasse": "portway.cli.enmasse:enmasse",
 }
 
 SUMMARIES = {
@@ -40,6 +41,7 @@ SUMMARIES = {
     "plugins": "List installed plugins and their status.",
     "deploy": "List deployed services, show deploy errors, roll back.",
     "admin": "Manage web console users and their second factor.",
+    "enmasse": "Export or import all connections and channels as one YAML file.",
 }
 
 
