@@ -97,6 +97,7 @@ demo: install
 	@echo "  $(PW) ftp exec $(DEMO_ENV) demo-ftps 'ls -la'"
 	@echo "  $(PW) mq send $(DEMO_ENV) demo-mq DEMO.IN --data 'hello MQ'   # then see it logged in $(DEMO_ENV)/logs/server.log"
 	@echo "  $(PW) plugins"
+	@echo "  $(PW) enmasse export $(DEMO_ENV)    # every connection and channel as one YAML file"
 	@echo "  open http://127.0.0.1:$(DEMO_PORT)/admin   (the web console)"
 	@echo "  make demo-stop"
 
