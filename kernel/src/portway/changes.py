@@ -1,7 +1,7 @@
 """Config changes from other servers, pushed by PostgreSQL LISTEN/NOTIFY instead of polled.
 
 Every store write on PostgreSQL sends ``NOTIFY portway_config`` inside its
-transaction (see :meth:`portway.store.Store.changed`), so the notification
+transaction (see :mod:`portway.store`), so the notification
 goes out only if the write commits. A :class:`ChangeListener` holds one
 connection in ``LISTEN`` on a daemon thread and calls ``on_change`` for each
 notification. It calls it once more after every (re)connect, because

@@ -149,31 +149,22 @@ class Store:
             return _item(row)
 
     def add(self, item: StoredItem) -> None:
-        try:
-            with self.session() as session:
-                session.add(_new_row(item, time.time()))
-                self._bump(session)
-        except IntegrityError:
-            raise ConflictError(f"{item.type} {item.kind}", item.name) from None
+        self.apply(creates=[item])
 
     def replace(self, item: StoredItem) -> None:
-        with self.session() as session:
-            _update_row(self._row(session, item.kind, item.type, item.name), item, time.time())
-            self._bump(session)
+        self.apply(updates=[item])
 
     def delete(self, kind: str, type_name: str, name: str) -> None:
-        with self.session() as session:
-            session.delete(self._row(session, kind, type_name, name))
-            self._bump(session)
+        self.apply(deletes=[(kind, type_name, name)])
 
     def apply(
         self,
         *,
-        creates: Sequence[StoredItem],
-        updates: Sequence[StoredItem],
-        deletes: Sequence[tuple[str, str, str]],
+        creates: Sequence[StoredItem] = (),
+        updates: Sequence[StoredItem] = (),
+        deletes: Sequence[tuple[str, str, str]] = (),
     ) -> None:
-        """Create, update and delete many items in one transaction: all of it is written, or none."""
+        """Create, update and delete items in one transaction and one revision: all of it, or none."""
         try:
             with self.session() as session:
                 now = time.time()
@@ -184,8 +175,10 @@ class Store:
                 for kind, type_name, name in deletes:
                     session.delete(self._row(session, kind, type_name, name))
                 self._bump(session)
-        except IntegrityError:  # another writer created one of them meanwhile
-            raise ConflictError("item", ", ".join(i.name for i in creates)) from None
+        except IntegrityError:  # a create whose name is taken (by another writer, for a batch)
+            if len(creates) == 1:
+                raise ConflictError(f"{creates[0].type} {creates[0].kind}", creates[0].name) from None
+            raise ConflictError("connection or channel", ", ".join(i.name for i in creates)) from None
 
     def _row(self, session: Session, kind: str, type_name: str, name: str) -> ItemRow:
         row = session.scalars(

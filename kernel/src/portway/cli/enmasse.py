@@ -105,9 +105,11 @@ def _read(path: Path) -> str:
 
 
 def _write(path: Path, text: str, *, private: bool) -> None:
-    """Write atomically; with ``private``, the file never exists readable by others, even briefly."""
+    """Write atomically; with ``private``, the file is created 0600 (the rename keeps that), never readable
+    by others even briefly."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+    tmp.unlink(missing_ok=True)  # a leftover could carry another mode: O_EXCL makes a fresh file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -115,5 +117,3 @@ def _write(path: Path, text: str, *, private: bool) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if private:
-        os.chmod(path, 0o600)

@@ -137,11 +137,10 @@ class BytecodeCache:
                 self._dirty = True
 
     def set_listings(self, listings: dict[str, Listing]) -> None:
-        """Keep these folder listings (and only these) in the pack."""
+        """Keep these folder listings (and only these) in the pack; the caller knows they changed."""
         with self._lock:
-            if listings != self.listings:
-                self.listings = listings
-                self._dirty = True
+            self.listings = listings
+            self._dirty = True
 
     def save(self, keep: set[str]) -> bool:
         """Write the pack atomically with the entries of ``keep`` paths; return whether it wrote."""
