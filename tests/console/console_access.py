@@ -52,7 +52,7 @@ def add_admin(env: Environment, with_key: bool = True, name: str = USER) -> Admi
 
     store = Store.open(env)
     try:
-        users = AdminUsers(store.engine, SecretBox(env.secrets_key))
+        users = AdminUsers(store.db, SecretBox(env.secrets_key))
         users.create(name, PASSWORD)
         secret = totp.new_secret() if with_key else ""
         if with_key:

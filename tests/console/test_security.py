@@ -101,7 +101,7 @@ def test_recovery_code_works_once(console: str, portway_server: ServerHandle, ad
     from portway.store import Store
 
     store = Store.open(portway_server.env)
-    codes = AdminUsers(store.engine, SecretBox(portway_server.env.secrets_key)).new_recovery_codes(admin.name)
+    codes = AdminUsers(store.db, SecretBox(portway_server.env.secrets_key)).new_recovery_codes(admin.name)
     store.close()
 
     def attempt(code: str) -> httpx.Response:
@@ -191,21 +191,21 @@ def test_notices_in_the_url_are_fixed_words_only(console: str, admin: Admin) -> 
 def test_login_page_views_store_nothing_and_forged_ids_fail(
     console: str, portway_server: ServerHandle, admin: Admin
 ) -> None:
-    from sqlalchemy import create_engine, text
+    from portway.database import Database
 
-    engine = create_engine(portway_server.env.store_url)
+    db = Database.open(portway_server.env.store_url)
     try:
 
         def stored() -> int:
-            with engine.connect() as conn:
-                return int(conn.execute(text("select count(*) from console_sessions")).scalar_one())
+            with db.transaction() as tx:
+                return int(tx.scalar("select count(*) from console_sessions"))
 
         before = stored()
         for _ in range(5):
             assert ConsoleClient(console).get("/login").status_code == 200
         assert stored() == before
     finally:
-        engine.dispose()
+        db.close()
     client = ConsoleClient(console)
     token = client.csrf("/login")
     _, nonce, mac = client.cookie.split(".")

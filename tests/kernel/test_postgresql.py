@@ -117,7 +117,7 @@ def test_a_committed_write_notifies_listeners_and_a_failed_one_does_not(
 ) -> None:
     writer = Runtime(_env_on(tmp_path, "w", pg_url))
     heard: list[float] = []
-    listener = ChangeListener(writer.store.engine.url, lambda: heard.append(time.monotonic()))
+    listener = ChangeListener(writer.store.db, lambda: heard.append(time.monotonic()))
     listener.start()
     try:
         _wait_until(listener.listening.is_set)

@@ -31,7 +31,12 @@ def env_path(tmp_path: Path) -> str:
 def _users(env_path: str) -> tuple[AdminUsers, Store]:
     env = environment.load(env_path)
     store = Store.open(env)
-    return AdminUsers(store.engine, SecretBox(env.secrets_key)), store
+    return AdminUsers(store.db, SecretBox(env.secrets_key)), store
+
+
+def _scalar(store: Store, sql: str) -> object:
+    with store.db.transaction() as tx:
+        return tx.scalar(sql)
 
 
 def test_create_user_reset_totp_list_and_delete(env_path: str) -> None:
@@ -41,7 +46,7 @@ def test_create_user_reset_totp_list_and_delete(env_path: str) -> None:
     try:
         assert users.verify_password("carol", "a long passphrase")
         assert not users.verify_password("carol", "a long passphrase ")
-        row = store.engine.connect().exec_driver_sql("select password_hash from console_users").scalar()
+        row = _scalar(store, "select password_hash from console_users")
         assert str(row).startswith("$argon2id$")
     finally:
         store.close()
@@ -58,7 +63,7 @@ def test_create_user_reset_totp_list_and_delete(env_path: str) -> None:
     try:
         assert users.factor_secret("carol") == secret
         # Encrypted at rest: the stored column is not the secret.
-        stored = store.engine.connect().exec_driver_sql("select factor_secret from console_users").scalar()
+        stored = _scalar(store, "select factor_secret from console_users")
         assert secret not in str(stored)
         assert pyotp.TOTP(secret).now()
     finally:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from portway.database import Database
 
 log = structlog.get_logger("portway.changes")
 
@@ -28,17 +30,12 @@ WAIT_S = 0.5
 RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
-def conninfo(url: URL) -> str:
-    """A libpq connection URI for the store's SQLAlchemy URL (``postgresql+psycopg://...``)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class ChangeListener:
     """Calls ``on_change`` whenever another writer changed the config store (PostgreSQL only)."""
 
-    def __init__(self, url: URL, on_change: Callable[[], object]) -> None:
-        self._conninfo = conninfo(url)
-        self._address = url.render_as_string(hide_password=True)
+    def __init__(self, db: Database, on_change: Callable[[], object]) -> None:
+        self._conninfo = db.conninfo
+        self._address = db.address
         self._on_change = on_change
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="portway-config-listen", daemon=True)
@@ -89,8 +86,8 @@ class ChangeListener:
             log.warning("config_change_callback_failed", error=str(exc))
 
 
-def listener_for(engine: Any, on_change: Callable[[], object]) -> ChangeListener | None:
-    """A listener for the store behind ``engine``, or None when the store cannot notify (SQLite)."""
-    if engine.dialect.name != "postgresql":
+def listener_for(db: Database, on_change: Callable[[], object]) -> ChangeListener | None:
+    """A listener for the store's database, or None when it cannot notify (SQLite)."""
+    if db.dialect != "postgresql":
         return None
-    return ChangeListener(engine.url, on_change)
+    return ChangeListener(db, on_change)

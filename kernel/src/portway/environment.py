@@ -35,7 +35,7 @@ class ServerSection(BaseModel):
 
 class StoreSection(BaseModel):
     model_config = {"extra": "forbid"}
-    url: str = Field("", description="SQLAlchemy URL; empty means ENV/config.db (SQLite)")
+    url: str = Field("", description="sqlite:///PATH or postgresql://user@host/db; empty means ENV/config.db")
 
 
 class HotdeploySection(BaseModel):

@@ -1,4 +1,4 @@
-"""The config store: SQLAlchemy 2 over SQLite (WAL) by default, PostgreSQL by URL.
+"""The config store: items and a revision counter, on SQLite (WAL) by default or PostgreSQL by URL.
 
 It persists items (connections and channels) as JSON with secrets already
 encrypted; validation lives in :mod:`portway.catalog`. Every change bumps a
@@ -12,56 +12,30 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    Engine,
-    Float,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-
 from portway.changes import CHANNEL as CHANGES_CHANNEL
-from portway.errors import ConfigError, ConflictError, NotFoundError
+from portway.database import Database, Row, Tx, UniqueViolation
+from portway.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
     from portway.environment import Environment
 
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ItemRow(Base):
-    __tablename__ = "items"
-    __table_args__ = (UniqueConstraint("kind", "type", "name"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    type: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
-    settings: Mapped[str] = mapped_column(Text)
-    pool: Mapped[str] = mapped_column(Text, default="{}")
-    updated_at: Mapped[float] = mapped_column(Float)
-
-
-class MetaRow(Base):
-    __tablename__ = "meta"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer)
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS items (
+        id {id},
+        kind VARCHAR(32) NOT NULL,
+        type VARCHAR(64) NOT NULL,
+        name VARCHAR(200) NOT NULL,
+        settings TEXT NOT NULL,
+        pool TEXT NOT NULL,
+        updated_at FLOAT NOT NULL,
+        UNIQUE (kind, type, name)
+    )""",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(64) PRIMARY KEY, value INTEGER NOT NULL)",
+)
 
 
 @dataclass(frozen=True)
@@ -90,19 +64,11 @@ class StoredItem:
         }
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 class Store:
     """Items by (kind, type, name), and the revision counter."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @classmethod
     def open(cls, env: Environment) -> Store:
@@ -110,43 +76,30 @@ class Store:
 
     @classmethod
     def connect(cls, url: str) -> Store:
-        try:
-            engine = create_engine(url, future=True)
-        except Exception as exc:
-            raise ConfigError("[store] url", f"cannot use {url!r}: {exc}") from exc
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        try:
-            Base.metadata.create_all(engine)
-        except OperationalError as exc:
-            raise ConfigError("[store] url", f"cannot open the config store: {exc.orig}") from exc
-        return cls(engine)
+        """Open the store at ``url``, creating its tables if missing."""
+        db = Database.open(url)
+        db.create_tables(TABLES)
+        return cls(db)
 
     def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine) as session, session.begin():
-            yield session
+        self.db.close()
 
     def revision(self) -> int:
-        with Session(self.engine) as session:
-            row = session.get(MetaRow, "revision")
-            return row.value if row else 0
+        with self.db.transaction() as tx:
+            return int(tx.scalar("SELECT value FROM meta WHERE key = 'revision'") or 0)
 
     def list(self, kind: str, type_name: str | None = None) -> list[StoredItem]:
-        query = select(ItemRow).where(ItemRow.kind == kind)
+        sql = "SELECT * FROM items WHERE kind = ?"
+        params: list[Any] = [kind]
         if type_name is not None:
-            query = query.where(ItemRow.type == type_name)
-        with Session(self.engine) as session:
-            rows = session.scalars(query.order_by(ItemRow.type, ItemRow.name)).all()
-            return [_item(row) for row in rows]
+            sql += " AND type = ?"
+            params.append(type_name)
+        with self.db.transaction() as tx:
+            return [_item(row) for row in tx.all(sql + " ORDER BY type, name", params)]
 
     def get(self, kind: str, type_name: str, name: str) -> StoredItem:
-        with Session(self.engine) as session:
-            row = self._row(session, kind, type_name, name)
-            return _item(row)
+        with self.db.transaction() as tx:
+            return _item(self._row(tx, kind, type_name, name))
 
     def add(self, item: StoredItem) -> None:
         self.apply(creates=[item])
@@ -166,66 +119,62 @@ class Store:
     ) -> None:
         """Create, update and delete items in one transaction and one revision: all of it, or none."""
         try:
-            with self.session() as session:
+            with self.db.transaction(write=True) as tx:
                 now = time.time()
                 for item in creates:
-                    session.add(_new_row(item, now))
+                    tx.execute(
+                        "INSERT INTO items (kind, type, name, settings, pool, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (item.kind, item.type, item.name, *_json(item), now),
+                    )
                 for item in updates:
-                    _update_row(self._row(session, item.kind, item.type, item.name), item, now)
+                    self._row(tx, item.kind, item.type, item.name)
+                    tx.execute(
+                        "UPDATE items SET settings = ?, pool = ?, updated_at = ? "
+                        "WHERE kind = ? AND type = ? AND name = ?",
+                        (*_json(item), now, item.kind, item.type, item.name),
+                    )
                 for kind, type_name, name in deletes:
-                    session.delete(self._row(session, kind, type_name, name))
-                self._bump(session)
-        except IntegrityError:  # a create whose name is taken (by another writer, for a batch)
+                    self._row(tx, kind, type_name, name)
+                    tx.execute(
+                        "DELETE FROM items WHERE kind = ? AND type = ? AND name = ?", (kind, type_name, name)
+                    )
+                bump_revision(tx, self.db.dialect)
+        except UniqueViolation:  # a create whose name is taken (by another writer, for a batch)
             if len(creates) == 1:
                 raise ConflictError(f"{creates[0].type} {creates[0].kind}", creates[0].name) from None
             raise ConflictError("connection or channel", ", ".join(i.name for i in creates)) from None
 
-    def _row(self, session: Session, kind: str, type_name: str, name: str) -> ItemRow:
-        row = session.scalars(
-            select(ItemRow).where(ItemRow.kind == kind, ItemRow.type == type_name, ItemRow.name == name)
-        ).first()
+    def _row(self, tx: Tx, kind: str, type_name: str, name: str) -> Row:
+        row = tx.one("SELECT * FROM items WHERE kind = ? AND type = ? AND name = ?", (kind, type_name, name))
         if row is None:
             raise NotFoundError(f"{type_name} {kind}", name, f"see `portway {_cli_word(kind)} list`")
         return row
 
-    def _bump(self, session: Session) -> None:
-        updated = session.execute(
-            update(MetaRow).where(MetaRow.key == "revision").values(value=MetaRow.value + 1)
-        )
-        if updated.rowcount == 0:  # type: ignore[attr-defined]
-            session.add(MetaRow(key="revision", value=1))
-        if self.engine.dialect.name == "postgresql":
-            # Delivered on commit, and only if the transaction commits.
-            session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+
+def bump_revision(tx: Tx, dialect: str) -> None:
+    """Count one more config change; on PostgreSQL, tell the other servers when it commits."""
+    if not tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'revision'"):
+        tx.execute("INSERT INTO meta (key, value) VALUES ('revision', 1)")
+    if dialect == "postgresql":
+        # Delivered on commit, and only if the transaction commits.
+        tx.execute(f"NOTIFY {CHANGES_CHANNEL}")
 
 
-def _new_row(item: StoredItem, now: float) -> ItemRow:
-    return ItemRow(
-        kind=item.kind,
-        type=item.type,
-        name=item.name,
-        settings=json.dumps(item.settings),
-        pool=json.dumps(item.pool),
-        updated_at=now,
-    )
-
-
-def _update_row(row: ItemRow, item: StoredItem, now: float) -> None:
-    row.settings = json.dumps(item.settings)
-    row.pool = json.dumps(item.pool)
-    row.updated_at = now
+def _json(item: StoredItem) -> tuple[str, str]:
+    return json.dumps(item.settings), json.dumps(item.pool)
 
 
 def _cli_word(kind: str) -> str:
     return {"connection": "conn"}.get(kind, kind)
 
 
-def _item(row: ItemRow) -> StoredItem:
+def _item(row: Row) -> StoredItem:
     return StoredItem(
-        kind=row.kind,
-        type=row.type,
-        name=row.name,
-        settings=json.loads(row.settings),
-        pool=json.loads(row.pool or "{}"),
-        updated_at=row.updated_at,
+        kind=row["kind"],
+        type=row["type"],
+        name=row["name"],
+        settings=json.loads(row["settings"]),
+        pool=json.loads(row["pool"] or "{}"),
+        updated_at=row["updated_at"],
     )

@@ -24,7 +24,7 @@ def _users(env_path: str) -> Iterator[AdminUsers]:
     env = environment.load(env_path)
     store = Store.open(env)
     try:
-        yield AdminUsers(store.engine, SecretBox(env.secrets_key))
+        yield AdminUsers(store.db, SecretBox(env.secrets_key))
     finally:
         store.close()
 
@@ -33,7 +33,7 @@ def _end_sessions(users: AdminUsers, name: str) -> None:
     from portway.console.sessions import Sessions
 
     # Only stored sessions are ended by user; the signing key is not needed for that.
-    Sessions(users.engine, 1, b"").end_user(name)
+    Sessions(users.db, 1, b"").end_user(name)
 
 
 @click.group()

@@ -7,6 +7,9 @@ a code. Each step issues a new session id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import structlog
 from anyio import to_thread
 from starlette.requests import Request
@@ -17,6 +20,11 @@ from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 
 log = structlog.get_logger("portway.console")
+T = TypeVar("T")
+# Longer names are not users (console user names are at most 100 characters): a hostile
+# megabyte-long name must not reach the throttle table or the page that echoes it.
+MAX_USERNAME = 150
+MAX_CODE = 64
 
 
 def _client(request: Request) -> str:
@@ -62,17 +70,17 @@ class Auth:
             return site.forbidden(
                 request, "the login form expired or its CSRF token is wrong; reload the page"
             )
-        username = str(form.get("username", "")).strip()
+        username = str(form.get("username", "")).strip()[:MAX_USERNAME]
         password = str(form.get("password", ""))
         keys = (f"user:{username}", f"client:{_client(request)}")
 
         def again(status: int, error: str) -> Response:
             return site.render(request, "login.html", session, status, username=username, error=error)
 
-        lock = await to_thread.run_sync(site.throttle.locked, *keys)
+        lock = await to_thread.run_sync(site.throttle.begin, *keys)
         if lock:
             return again(429, f"Too many failed attempts; try again in {lock.seconds_left} s.")
-        ok = await to_thread.run_sync(site.users.verify_password, username, password)
+        ok = await _judged(site, keys, lambda: site.users.verify_password(username, password))
         if not ok:
             await to_thread.run_sync(lambda: site.throttle.fail(*keys, stage="password"))
             return again(401, "Wrong user name or password.")
@@ -122,11 +130,11 @@ class Auth:
         def again(status: int, error: str) -> Response:
             return site.render(request, "factor.html", session, status, label=factor.label, error=error)
 
-        lock = await to_thread.run_sync(site.throttle.locked, *keys)
+        lock = await to_thread.run_sync(site.throttle.begin, *keys)
         if lock:
             return again(429, f"Too many failed attempts; try again in {lock.seconds_left} s.")
-        code = str(form.get("code", "")).strip()
-        used = await to_thread.run_sync(self._check_code, user, code)
+        code = str(form.get("code", "")).strip()[:MAX_CODE]
+        used = await _judged(site, keys, lambda: self._check_code(user, code))
         if not used:
             await to_thread.run_sync(lambda: site.throttle.fail(*keys, stage="second_factor"))
             return again(401, "Wrong code, or a code that was used already. Wait for the next one.")
@@ -164,6 +172,15 @@ class Auth:
         response = site.redirect(request, "/login")
         response.delete_cookie(site.cookie, path="/", secure=site.settings.secure_cookies, httponly=True)
         return response
+
+
+async def _judged(site: Site, keys: tuple[str, ...], check: Callable[[], T]) -> T:
+    """Run a check reserved with ``throttle.begin``; give the reservation back if the check errs."""
+    try:
+        return await to_thread.run_sync(check)
+    except BaseException:
+        await to_thread.run_sync(site.throttle.release, *keys)
+        raise
 
 
 def user_of(session: ConsoleSession) -> str:

@@ -1,53 +1,49 @@
-"""The console's own tables, on the config store's engine but in their own MetaData.
+"""The console's own tables, in the config store's database.
 
-They sit beside the store's tables (so PostgreSQL scale-out shares users and
-sessions between servers) without the store knowing about them.
+They sit beside the store's tables (so PostgreSQL scale-out shares users,
+sessions and lockouts between servers) without the store knowing about them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Engine, Float, Integer, MetaData, String, Table, Text
+from portway.database import Database
 
-metadata = MetaData()
-
-users = Table(
-    "console_users",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("password_hash", Text, nullable=False),
-    # The second-factor secret, sealed with the environment's SecretBox.
-    Column("factor_secret", Text, nullable=True),
-    # A rotated secret waiting for its first code; takes over only once confirmed.
-    Column("pending_secret", Text, nullable=True),
-    # Replay guard: the last time step accepted; only later steps pass.
-    Column("last_step", BigInteger, nullable=True),
-    # JSON list of SHA-256 hashes of unused recovery codes.
-    Column("recovery_codes", Text, nullable=False, default="[]"),
-    Column("created_at", Float, nullable=False),
-)
-
-sessions = Table(
-    "console_sessions",
-    metadata,
-    # SHA-256 of the cookie value: a leaked table does not leak live sessions.
-    Column("id_hash", String(64), primary_key=True),
-    Column("user", String(100), nullable=True),
-    Column("stage", String(16), nullable=False),
-    Column("csrf", String(64), nullable=False),
-    Column("created_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-)
-
-throttle = Table(
-    "console_throttle",
-    metadata,
-    Column("key", String(300), primary_key=True),
-    Column("failures", Integer, nullable=False),
-    Column("last_failure", Float, nullable=False),
-    Column("locked_until", Float, nullable=False),
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS console_users (
+        name VARCHAR(100) PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        -- The second-factor secret, sealed with the environment's SecretBox.
+        factor_secret TEXT,
+        -- A rotated secret waiting for its first code; takes over only once confirmed.
+        pending_secret TEXT,
+        -- Replay guard: the last time step accepted; only later steps pass.
+        last_step BIGINT,
+        -- JSON list of SHA-256 hashes of unused recovery codes.
+        recovery_codes TEXT NOT NULL,
+        created_at FLOAT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS console_sessions (
+        -- SHA-256 of the cookie value: a leaked table does not leak live sessions.
+        id_hash VARCHAR(64) PRIMARY KEY,
+        "user" VARCHAR(100),
+        stage VARCHAR(16) NOT NULL,
+        csrf VARCHAR(64) NOT NULL,
+        created_at FLOAT NOT NULL,
+        expires_at FLOAT NOT NULL
+    )""",
+    # One row per throttled key (a user or a client address). ``pending`` counts the
+    # attempts being checked right now, so concurrent attempts share one budget.
+    """CREATE TABLE IF NOT EXISTS console_attempts (
+        key VARCHAR(300) PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        pending INTEGER NOT NULL,
+        last_attempt FLOAT NOT NULL,
+        last_failure FLOAT NOT NULL,
+        locked_until FLOAT NOT NULL
+    )""",
 )
 
 
-def create_tables(engine: Engine) -> None:
+def create_tables(db: Database) -> None:
     """Create the console tables if missing (idempotent)."""
-    metadata.create_all(engine)
+    db.create_tables(TABLES)

@@ -20,9 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Engine, delete, insert, select
-
 from portway.console import schema
+from portway.database import Database
 
 Stage = Literal["anon", "factor", "full"]
 ANON_TTL_S = 30 * 60
@@ -56,11 +55,11 @@ def same(given: str, expected: str) -> bool:
 class Sessions:
     """The ``console_sessions`` table, and the signed ids of anonymous sessions."""
 
-    def __init__(self, engine: Engine, ttl_s: int, signing_key: bytes) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, ttl_s: int, signing_key: bytes) -> None:
+        self.db = db
         self.ttl_s = ttl_s
         self._key = signing_key
-        schema.create_tables(engine)
+        schema.create_tables(db)
 
     def _sign(self, text: str) -> str:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
@@ -86,18 +85,13 @@ class Sessions:
         ttl = FACTOR_TTL_S if stage == "factor" else self.ttl_s
         now = time.time()
         session = ConsoleSession(secrets.token_urlsafe(32), user, stage, secrets.token_urlsafe(32), now + ttl)
-        with self.engine.begin() as conn:
+        with self.db.transaction(write=True) as tx:
             # Expired rows go on each new session, so the table cannot grow without bound.
-            conn.execute(delete(schema.sessions).where(schema.sessions.c.expires_at < now))
-            conn.execute(
-                insert(schema.sessions).values(
-                    id_hash=_hash(session.token),
-                    user=user,
-                    stage=stage,
-                    csrf=session.csrf,
-                    created_at=now,
-                    expires_at=session.expires_at,
-                )
+            tx.execute("DELETE FROM console_sessions WHERE expires_at < ?", (now,))
+            tx.execute(
+                'INSERT INTO console_sessions (id_hash, "user", stage, csrf, created_at, expires_at) '
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (_hash(session.token), user, stage, session.csrf, now, session.expires_at),
             )
         return session
 
@@ -106,12 +100,8 @@ class Sessions:
             return None
         if token.startswith("a."):
             return self._anon_of(token)
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(schema.sessions).where(schema.sessions.c.id_hash == _hash(token)))
-                .mappings()
-                .first()
-            )
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT * FROM console_sessions WHERE id_hash = ?", (_hash(token),))
         if row is None or row["expires_at"] < time.time():
             return None
         return ConsoleSession(token, row["user"], row["stage"], row["csrf"], row["expires_at"])
@@ -125,10 +115,10 @@ class Sessions:
     def end(self, token: str) -> None:
         if token.startswith("a."):
             return  # nothing stored; it expires by itself
-        with self.engine.begin() as conn:
-            conn.execute(delete(schema.sessions).where(schema.sessions.c.id_hash == _hash(token)))
+        with self.db.transaction(write=True) as tx:
+            tx.execute("DELETE FROM console_sessions WHERE id_hash = ?", (_hash(token),))
 
     def end_user(self, user: str) -> None:
         """Log a user out everywhere (after a key reset or deletion)."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(schema.sessions).where(schema.sessions.c.user == user))
+        with self.db.transaction(write=True) as tx:
+            tx.execute('DELETE FROM console_sessions WHERE "user" = ?', (user,))

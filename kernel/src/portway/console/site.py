@@ -44,9 +44,9 @@ class Site:
         self.runtime = runtime
         settings = runtime.env.settings.console
         self.settings = settings
-        self.users = AdminUsers(runtime.store.engine, runtime.catalog.box)
-        self.sessions = Sessions(runtime.store.engine, settings.session_ttl_s, signing_key(runtime))
-        self.throttle = Throttle(runtime.store.engine)
+        self.users = AdminUsers(runtime.store.db, runtime.catalog.box)
+        self.sessions = Sessions(runtime.store.db, settings.session_ttl_s, signing_key(runtime))
+        self.throttle = Throttle(runtime.store.db)
         self.cookie = cookie_name(settings.secure_cookies)
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),

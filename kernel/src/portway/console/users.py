@@ -19,9 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
-
 from portway.console import schema
+from portway.database import Database, Row
 from portway.encryption import SecretBox
 from portway.errors import ConfigError, ConflictError, NotFoundError
 
@@ -69,10 +68,10 @@ def new_recovery_code() -> str:
 class AdminUsers:
     """The ``console_users`` table."""
 
-    def __init__(self, engine: Engine, box: SecretBox) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self.db = db
         self.box = box
-        schema.create_tables(engine)
+        schema.create_tables(db)
         self._dummy_hash: str | None = None
 
     def create(self, name: str, password: str) -> None:
@@ -80,13 +79,13 @@ class AdminUsers:
         check_name(name)
         check_password(password)
         hashed = _hasher().hash(password)
-        with self.engine.begin() as conn:
-            if conn.execute(select(schema.users.c.name).where(schema.users.c.name == name)).first():
+        with self.db.transaction(write=True) as tx:
+            if tx.one("SELECT name FROM console_users WHERE name = ?", (name,)):
                 raise ConflictError("console user", name)
-            conn.execute(
-                insert(schema.users).values(
-                    name=name, password_hash=hashed, recovery_codes="[]", created_at=time.time()
-                )
+            tx.execute(
+                "INSERT INTO console_users (name, password_hash, recovery_codes, created_at) "
+                "VALUES (?, ?, '[]', ?)",
+                (name, hashed, time.time()),
             )
 
     def set_password(self, name: str, password: str) -> None:
@@ -95,15 +94,15 @@ class AdminUsers:
 
     def delete(self, name: str) -> None:
         """Remove a user and end their sessions."""
-        with self.engine.begin() as conn:
-            gone = conn.execute(delete(schema.users).where(schema.users.c.name == name)).rowcount
-            conn.execute(delete(schema.sessions).where(schema.sessions.c.user == name))
+        with self.db.transaction(write=True) as tx:
+            gone = tx.execute("DELETE FROM console_users WHERE name = ?", (name,))
+            tx.execute('DELETE FROM console_sessions WHERE "user" = ?', (name,))
         if not gone:
             raise NotFoundError("console user", name, "see `portway admin list-users ENV`")
 
     def all(self) -> list[AdminUser]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(schema.users).order_by(schema.users.c.name)).mappings().all()
+        with self.db.transaction() as tx:
+            rows = tx.all("SELECT * FROM console_users ORDER BY name")
         return [self._user(row) for row in rows]
 
     def get(self, name: str) -> AdminUser | None:
@@ -158,14 +157,14 @@ class AdminUsers:
 
     def confirm_pending(self, name: str, step: int) -> None:
         """Make the pending secret the user's secret; ``step`` was just accepted with it."""
-        with self.engine.begin() as conn:
-            row = conn.execute(select(schema.users).where(schema.users.c.name == name)).mappings().first()
+        with self.db.transaction(write=True) as tx:
+            row = tx.one("SELECT pending_secret FROM console_users WHERE name = ?", (name,))
             if row is None or not row["pending_secret"]:
                 raise NotFoundError("pending second-factor key of user", name, "start the rotation again")
-            conn.execute(
-                update(schema.users)
-                .where(schema.users.c.name == name)
-                .values(factor_secret=row["pending_secret"], pending_secret=None, last_step=step)
+            tx.execute(
+                "UPDATE console_users SET factor_secret = ?, pending_secret = NULL, last_step = ? "
+                "WHERE name = ?",
+                (row["pending_secret"], step, name),
             )
 
     def accept_step(self, name: str, step: int) -> bool:
@@ -174,15 +173,13 @@ class AdminUsers:
         One conditional UPDATE, so two requests racing with the same code
         cannot both win.
         """
-        users = schema.users
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                update(users)
-                .where(users.c.name == name)
-                .where((users.c.last_step.is_(None)) | (users.c.last_step < step))
-                .values(last_step=step)
+        with self.db.transaction(write=True) as tx:
+            changed = tx.execute(
+                "UPDATE console_users SET last_step = ? "
+                "WHERE name = ? AND (last_step IS NULL OR last_step < ?)",
+                (step, name, step),
             )
-        return bool(result.rowcount)
+        return bool(changed)
 
     # recovery codes
 
@@ -195,36 +192,37 @@ class AdminUsers:
     def use_recovery_code(self, name: str, code: str) -> bool:
         """Spend one recovery code; ``True`` if it was valid and unused."""
         wanted = _code_hash(code)
-        users = schema.users
-        with self.engine.begin() as conn:
-            row = conn.execute(select(users.c.recovery_codes).where(users.c.name == name)).first()
-            if row is None:
+        with self.db.transaction(write=True) as tx:
+            old = tx.scalar("SELECT recovery_codes FROM console_users WHERE name = ?", (name,))
+            if old is None:
                 return False
-            stored: list[str] = json.loads(row[0] or "[]")
+            stored: list[str] = json.loads(old or "[]")
             hit = next((h for h in stored if hmac.compare_digest(h, wanted)), None)
             if hit is None:
                 return False
             stored.remove(hit)
             # Compare-and-set on the old list: a concurrent use of the same code loses.
-            result = conn.execute(
-                update(users)
-                .where(users.c.name == name, users.c.recovery_codes == row[0])
-                .values(recovery_codes=json.dumps(stored))
+            changed = tx.execute(
+                "UPDATE console_users SET recovery_codes = ? WHERE name = ? AND recovery_codes = ?",
+                (json.dumps(stored), name, old),
             )
-        return bool(result.rowcount)
+        return bool(changed)
 
-    def _row(self, name: str) -> Any:
-        with self.engine.connect() as conn:
-            return conn.execute(select(schema.users).where(schema.users.c.name == name)).mappings().first()
+    def _row(self, name: str) -> Row | None:
+        with self.db.transaction() as tx:
+            return tx.one("SELECT * FROM console_users WHERE name = ?", (name,))
 
     def _update(self, name: str, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            result = conn.execute(update(schema.users).where(schema.users.c.name == name).values(**values))
-        if not result.rowcount:
+        assignments = ", ".join(f"{column} = ?" for column in values)  # column names are ours, not input
+        with self.db.transaction(write=True) as tx:
+            changed = tx.execute(
+                f"UPDATE console_users SET {assignments} WHERE name = ?", (*values.values(), name)
+            )
+        if not changed:
             raise NotFoundError("console user", name, "see `portway admin list-users ENV`")
 
     @staticmethod
-    def _user(row: Any) -> AdminUser:
+    def _user(row: Row) -> AdminUser:
         return AdminUser(
             name=row["name"],
             has_factor=bool(row["factor_secret"]),

@@ -86,7 +86,7 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
     runtime.plugins.call_each("portway_startup", server=runtime)
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
-    listener = listener_for(runtime.store.engine, lambda: loop.call_soon_threadsafe(changed.set))
+    listener = listener_for(runtime.store.db, lambda: loop.call_soon_threadsafe(changed.set))
     if listener is not None:
         listener.start()
 
