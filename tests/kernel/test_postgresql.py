@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,58 +17,6 @@ from portway.errors import ConflictError
 from portway.runtime import Runtime
 from portway.server.app import CONFIG_POLL_LISTENING_S
 from portway.testing import ServerHandle, free_port
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        return ["runuser", "-u", "postgres", "--", *args]
-    return args
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    initdb = shutil.which("initdb") or str(PG_BIN / "initdb")
-    pg_ctl = shutil.which("pg_ctl") or str(PG_BIN / "pg_ctl")
-    if not Path(initdb).exists():
-        pytest.skip("PostgreSQL server binaries (initdb) not installed: apt-get install postgresql")
-    if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")
-    # Not pytest's tmp_path: its parents are mode 0700 root, out of the postgres user's reach.
-    data = Path(tempfile.mkdtemp(prefix="portway-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres", "postgres")
-    port = free_port()
-    subprocess.run(
-        _as_postgres([initdb, "-D", str(data / "db"), "-A", "trust", "-U", "portway"]),
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        _as_postgres(
-            [
-                pg_ctl,
-                "-D",
-                str(data / "db"),
-                "-w",
-                "-l",
-                str(data / "log"),
-                "-o",
-                f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://portway@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            _as_postgres([pg_ctl, "-D", str(data / "db"), "-m", "fast", "stop"]), capture_output=True
-        )
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def _env_on(tmp_path: Path, name: str, url: str, key_from: Path | None = None) -> environment.Environment:
