@@ -7,11 +7,14 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
+# The demo runs from an environment of its own, made like a user's install: no test fixtures.
+DEMO_VENV := .venv-demo
+DEMO_BIN := $(DEMO_VENV)/bin
 DEMO_ENV ?= demo-env
 DEMO_PORT ?= 17010
 APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql wrk
 
-.PHONY: help install uv system-deps test lint typecheck pytest demo demo-stop bench clean
+.PHONY: help install demo-install uv system-deps test lint typecheck pytest demo demo-stop bench clean
 
 help:
 	@echo "make demo   - install, start a demo server with example services, print what to try"
@@ -31,8 +34,12 @@ system-deps:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi; \
 	else echo "not root or no apt-get: skipping system packages ($(APT_PACKAGES))"; fi
 
+# --compile-bytecode: the shell may say PYTHONDONTWRITEBYTECODE, and every start would compile again.
 install: uv system-deps
-	@UV=$$(command -v uv || echo $(UV)); $$UV sync --all-packages --quiet
+	@UV=$$(command -v uv || echo $(UV)); $$UV sync --all-packages --quiet --compile-bytecode
+
+demo-install: uv system-deps
+	@UV=$$(command -v uv || echo $(UV)); UV_PROJECT_ENVIRONMENT=$(DEMO_VENV) $$UV sync --no-dev --quiet --compile-bytecode
 
 lint: install
 	$(BIN)/ruff check .
@@ -53,19 +60,17 @@ DEMO_DATA = $(abspath $(DEMO_ENV))/demo-data
 DEMO_SFTP_PORT ?= 2222
 DEMO_FTP_PORT ?= 2121
 DEMO_FTPS_PORT ?= 2990
-PW := $(BIN)/portway
+PW := $(DEMO_BIN)/portway
 
-demo: install
+demo: demo-install
 	@$(MAKE) --no-print-directory demo-stop >/dev/null 2>&1 || true
-	@# The workspace also installs the test suite's deliberately broken plugin: keep it out of the demo.
-	@[ -f $(DEMO_ENV)/portway.toml ] || ($(PW) create $(DEMO_ENV) --port $(DEMO_PORT) --dir $(CURDIR)/hotdeploy && \
-	  sed -i 's/^disabled = \[\]/disabled = ["broken"]/' $(DEMO_ENV)/portway.toml)
+	@[ -f $(DEMO_ENV)/portway.toml ] || $(PW) create $(DEMO_ENV) --port $(DEMO_PORT) --dir $(CURDIR)/hotdeploy
 	@mkdir -p $(DEMO_DATA)/sftp $(DEMO_DATA)/ftp $(DEMO_DATA)/sftp-state
 	@echo "Hello from the demo SFTP server" > $(DEMO_DATA)/sftp/readme.txt
 	@echo "Hello from the demo FTPS server" > $(DEMO_DATA)/ftp/readme.txt
-	@nohup $(BIN)/python -m portway_sftp.demo_server --root $(DEMO_DATA)/sftp --port $(DEMO_SFTP_PORT) \
+	@nohup $(DEMO_BIN)/python -m portway_sftp.demo_server --root $(DEMO_DATA)/sftp --port $(DEMO_SFTP_PORT) \
 	  --state-dir $(DEMO_DATA)/sftp-state > $(DEMO_ENV)/logs/sftp-demo.log 2>&1 & echo $$! > $(DEMO_ENV)/sftp-demo.pid
-	@nohup $(BIN)/python -m portway_ftp.demo_server --root $(DEMO_DATA)/ftp --port $(DEMO_FTP_PORT) \
+	@nohup $(DEMO_BIN)/python -m portway_ftp.demo_server --root $(DEMO_DATA)/ftp --port $(DEMO_FTP_PORT) \
 	  --tls-port $(DEMO_FTPS_PORT) --cert-dir $(DEMO_DATA)/ftp-certs > $(DEMO_ENV)/logs/ftp-demo.log 2>&1 & \
 	  echo $$! > $(DEMO_ENV)/ftp-demo.pid
 	@for i in $$(seq 100); do [ -s $(DEMO_DATA)/sftp-state/known_hosts ] && [ -s $(DEMO_DATA)/ftp-certs/ca.pem ] && break; sleep 0.1; done
@@ -84,7 +89,7 @@ demo: install
 	@$(PW) channel show $(DEMO_ENV) http files >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) http files \
 	  --path /files --method GET --service demo.list-files
 	@$(PW) start $(DEMO_ENV)
-	@$(PW) admin list-users $(DEMO_ENV) 2>/dev/null | grep -q '\badmin\b' || \
+	@$(PW) admin list-users $(DEMO_ENV) --json 2>/dev/null | grep -q '"name": "admin"' || \
 	  (echo 'demo-password-123' | $(PW) admin create-user $(DEMO_ENV) admin --password-stdin >/dev/null && \
 	   echo "Console user 'admin', password 'demo-password-123' (change it: portway admin create-user)")
 	@echo
@@ -107,4 +112,4 @@ demo-stop:
 	  rm -f $(DEMO_ENV)/$$p.pid; done; true
 
 clean:
-	rm -rf $(VENV) $(DEMO_ENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(DEMO_ENV) .mypy_cache .ruff_cache

@@ -184,7 +184,14 @@ def _contribute(plugins: Plugins, plugin: str, what: str) -> None:
     )
 
 
+_reported: set[tuple[str, str]] = set()
+
+
 def _log_failure(plugin: str, reason: str) -> None:
+    # A CLI command may load the plugins several times: warn about each failure once per process.
+    if (plugin, reason) in _reported:
+        return
+    _reported.add((plugin, reason))
     import structlog  # imported here: the CLI loads plugins and must start fast
 
     structlog.get_logger("portway.plugins").warning("plugin_failed", plugin=plugin, reason=reason)
