@@ -109,3 +109,22 @@ def test_moving_host_and_typing_the_password_again_sends_only_the_new_one(
     assert status == 200 and "cleared_secrets" not in body, body
     portway_server.request("POST", "/admin/api/connections/ftp/f/ping")
     assert "PASS for-the-new-host" in recorder.text and PASSWORD not in recorder.text
+
+
+def test_cli_update_says_which_secrets_a_move_cleared(portway_env: Any, servers: Any) -> None:
+    import subprocess
+    import sys
+
+    def portway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "portway.cli", *args], capture_output=True, text=True, timeout=60
+        )
+
+    env = str(portway_env.root)
+    made = portway("conn", "create", env, "ftp", "files", "--host", "127.0.0.1", "--password", PASSWORD)
+    assert made.returncode == 0, made.stderr
+    kept = portway("conn", "update", env, "ftp", "files", "--timeout-s", "5")
+    assert kept.returncode == 0 and "cleared" not in kept.stderr, kept.stderr
+    moved = portway("conn", "update", env, "ftp", "files", "--port", str(servers.port("plain")))
+    assert moved.returncode == 0, moved.stderr
+    assert "Note: changing port cleared the stored password" in moved.stderr

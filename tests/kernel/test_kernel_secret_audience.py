@@ -146,3 +146,14 @@ def test_rest_update_of_the_port_never_sends_the_token_to_the_new_port(
     portway_server.request("POST", "/admin/api/connections/echo/e/ping")
     assert TOKEN.encode() not in recorder.received
     assert b"LOGIN typed-again" in recorder.received
+
+
+def test_cli_update_of_the_host_asks_for_the_token_again(portway_env: Environment) -> None:
+    from test_kernel_cli import fails, ok
+
+    env = str(portway_env.root)
+    ok("conn", "create", env, "echo", "e", "--host", "127.0.0.1", "--port", "1", "--token", "t")
+    assert "changing host clears the stored token; give it again" in fails(
+        "conn", "update", env, "echo", "e", "--host", "localhost"
+    )
+    ok("conn", "update", env, "echo", "e", "--host", "localhost", "--token", "t")
