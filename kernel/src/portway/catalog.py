@@ -150,15 +150,9 @@ class Catalog:
         pool_data = {**current.pool, **(pool or {})}
         for key in unset:
             (pool_data if key.startswith("pool.") else merged).pop(key.removeprefix("pool."), None)
-        moved = tuple(
-            sorted(
-                key
-                for key in audience_fields(model)
-                if setting_values.effective(model, key, stored)
-                != setting_values.effective(model, key, merged)
-            )
-        )
-        cleared = tuple(sorted(k for k in secrets & set(stored) if k not in given)) if moved else ()
+        moved = audience_moved(model, stored, merged)
+        held = {k for k in secrets & set(stored) if stored[k] not in (None, "") and k not in given}
+        cleared = tuple(sorted(held)) if moved else ()
         for key in cleared:
             del merged[key]
         try:
@@ -264,6 +258,14 @@ class Catalog:
             for key, value in item.settings.items()
         }
         return StoredItem(item.kind, item.type, item.name, settings, item.pool, item.updated_at)
+
+
+def audience_moved(model: type[BaseModel], before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    """The audience fields whose value differs from ``before`` to ``after`` (unset means the default)."""
+    effective = setting_values.effective
+    return tuple(
+        sorted(k for k in audience_fields(model) if effective(model, k, before) != effective(model, k, after))
+    )
 
 
 def check_name(kind: str, name: str) -> None:
