@@ -51,7 +51,7 @@ def test_stored_values_are_shown_except_secrets() -> None:
 def test_create_leaves_empty_boxes_to_the_defaults() -> None:
     fields = forms.fields_of(Sample)
     form = {"host": " example.org ", "port": "", "password": "pw", "persistent": "", "options": '["a"]'}
-    data, errors = forms.parse(Sample, fields, form)
+    data, errors = forms.parse(fields, form)
     assert errors == {}
     assert data == {"host": "example.org", "password": "pw", "verbose": False, "options": ["a"]}
     assert Sample.model_validate(data).persistent is None
@@ -82,5 +82,5 @@ def test_problems_are_reported_per_field() -> None:
     errors = forms.changes(fields, {"host": "", "options": "[not json"}, shown).errors
     assert set(errors) == {"host", "options"}
     assert "JSON" in errors["options"]
-    numbers, no_errors = forms.parse(Sample, fields, {"host": "h", "port": "${SSH_PORT}"})
+    numbers, no_errors = forms.parse(fields, {"host": "h", "port": "${SSH_PORT}"})
     assert no_errors == {} and numbers["port"] == "${SSH_PORT}"

@@ -161,9 +161,7 @@ def _text(f: FormField, form: Any) -> str:
     return text if f.widget == "textarea" else text.strip()
 
 
-def parse(
-    model: type[BaseModel], fields: list[FormField], form: Any, *, prefix: str = ""
-) -> tuple[dict[str, Any], dict[str, str]]:
+def parse(fields: list[FormField], form: Any, *, prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
     """Form data to a dict of values (action arguments), and field errors found before the model sees it.
 
     Empty boxes are left out, so the model's defaults apply.
