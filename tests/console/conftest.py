@@ -18,7 +18,7 @@ import pytest
 from console_access import ECHO_TOKEN, Admin, add_admin, make_env, running
 
 from portway.environment import Environment
-from portway.testing import ServerHandle
+from portway.testing import ServerHandle, allow_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,7 +73,8 @@ def console(portway_server: ServerHandle, admin: Admin) -> str:
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     """One server for a whole test module; tests that fail no logins share it (each with its own user)."""
-    env = make_env(tmp_path_factory.mktemp("shared"))
+    # Connections made here may name the other fixtures' files (the sshd's keys and known_hosts).
+    env = allow_files(make_env(tmp_path_factory.mktemp("shared")), tmp_path_factory.getbasetemp())
     with running(env):
         yield ServerHandle(env)
 

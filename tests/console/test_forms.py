@@ -51,25 +51,36 @@ def test_stored_values_are_shown_except_secrets() -> None:
 def test_create_leaves_empty_boxes_to_the_defaults() -> None:
     fields = forms.fields_of(Sample)
     form = {"host": " example.org ", "port": "", "password": "pw", "persistent": "", "options": '["a"]'}
-    data, errors = forms.parse(Sample, fields, form, editing=False)
+    data, errors = forms.parse(fields, form)
     assert errors == {}
     assert data == {"host": "example.org", "password": "pw", "verbose": False, "options": ["a"]}
     assert Sample.model_validate(data).persistent is None
 
 
-def test_edit_sets_emptied_boxes_back_to_defaults_and_keeps_empty_secrets_out() -> None:
+def test_a_form_sent_as_shown_changes_nothing() -> None:
     fields = forms.fields_of(Sample)
+    defaults = {f.name: f.default for f in fields}
+    as_shown = {**defaults, "host": "h"}
+    changed = forms.changes(fields, as_shown, defaults)
+    assert changed.set == {"host": "h"} and changed.unset == () and changed.errors == {}
+
+
+def test_edit_unsets_emptied_boxes_and_keeps_empty_secrets_out() -> None:
+    fields = forms.fields_of(Sample)
+    stored = {"host": "h", "port": "2222", "persistent": "true", "options": '["a"]', "verbose": "on"}
     form = {"host": "h", "port": "", "password": "", "persistent": "false", "options": ""}
-    data, errors = forms.parse(Sample, fields, form, editing=True)
-    assert errors == {}
-    assert data["port"] == 22 and data["options"] == [] and "password" not in data
-    assert Sample.model_validate(data).persistent is False
+    changed = forms.changes(fields, form, stored)
+    assert changed.errors == {}
+    assert changed.set == {"persistent": "false", "verbose": False}
+    assert set(changed.unset) == {"port", "options"}
+    assert forms.changes(fields, {**form, "host": ""}, stored).errors == {"host": "required; give a value"}
 
 
 def test_problems_are_reported_per_field() -> None:
     fields = forms.fields_of(Sample)
-    _, errors = forms.parse(Sample, fields, {"host": "", "options": "[not json"}, editing=True)
+    shown = {"host": "h", "options": "[]"}
+    errors = forms.changes(fields, {"host": "", "options": "[not json"}, shown).errors
     assert set(errors) == {"host", "options"}
     assert "JSON" in errors["options"]
-    numbers, no_errors = forms.parse(Sample, fields, {"host": "h", "port": "${SSH_PORT}"}, editing=False)
+    numbers, no_errors = forms.parse(fields, {"host": "h", "port": "${SSH_PORT}"})
     assert no_errors == {} and numbers["port"] == "${SSH_PORT}"

@@ -79,6 +79,15 @@ ServerFactory = Callable[..., Servers]
 
 
 @pytest.fixture
+def portway_env(tmp_path: Path, certs: CertificateFiles) -> Any:
+    """portway.testing's environment, whose connections may name the test certificates."""
+    from portway import environment
+    from portway.testing import allow_files, free_port
+
+    return allow_files(environment.create(tmp_path / "env", port=free_port()), certs.ca_file.parent)
+
+
+@pytest.fixture
 def make_servers(tmp_path: Path, certs: CertificateFiles) -> Iterator[ServerFactory]:
     """``make_servers(**handler_extra)``: start the listeners, stopped after the test.
 

@@ -72,22 +72,19 @@ def test_unknown_type_lists_installed_types(runtime: Runtime) -> None:
 def test_env_var_resolved_at_use_and_missing_one_is_an_error(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ECHO_TOKEN", "from-env")
-    runtime.catalog.create("connection", "echo", "env", {**SETTINGS, "token": "${ECHO_TOKEN}"})
+    monkeypatch.setenv("PORTWAY_ECHO_TOKEN", "from-env")
+    runtime.catalog.create("connection", "echo", "env", {**SETTINGS, "token": "${PORTWAY_ECHO_TOKEN}"})
     assert runtime.catalog.resolve("connection", "echo", "env").token.get_secret_value() == "from-env"  # type: ignore[attr-defined]
-    monkeypatch.delenv("ECHO_TOKEN")
-    with pytest.raises(ConfigError, match="ECHO_TOKEN is not set"):
+    monkeypatch.delenv("PORTWAY_ECHO_TOKEN")
+    with pytest.raises(ConfigError, match="PORTWAY_ECHO_TOKEN is not set"):
         runtime.catalog.resolve("connection", "echo", "env")
-    with pytest.raises(ConfigError, match="MISSING_VAR is not set"):
-        runtime.catalog.create("connection", "echo", "env2", {**SETTINGS, "host": "${MISSING_VAR}"})
-    assert [i.name for i in runtime.catalog.list("connection")] == ["env"]
 
 
 def test_update_keeps_secret_when_left_empty(runtime: Runtime) -> None:
     runtime.catalog.create("connection", "echo", "u", SETTINGS)
-    runtime.catalog.update("connection", "echo", "u", {"port": 7001, "token": ""})
+    runtime.catalog.update("connection", "echo", "u", {"timeout_s": 2.5, "token": ""})
     resolved = runtime.catalog.resolve("connection", "echo", "u")
-    assert resolved.port == 7001  # type: ignore[attr-defined]
+    assert resolved.timeout_s == 2.5  # type: ignore[attr-defined]
     assert resolved.token.get_secret_value() == "tok-123"  # type: ignore[attr-defined]
 
 

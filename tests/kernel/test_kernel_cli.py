@@ -96,7 +96,7 @@ def test_conn_errors_are_one_line_and_write_nothing(env: Path) -> None:
         "conn", "create", str(env), "echo", "x", "--host", "h", "--port", "1"
     )
     assert "setting 'hots'" in fails("conn", "create", str(env), "echo", "x", "--setting", "hots=h")
-    assert "NOPE_VAR is not set" in fails(
+    assert "${NOPE_VAR} names a variable without the prefix PORTWAY_" in fails(
         "conn", "create", str(env), "echo", "x", "--host", "${NOPE_VAR}", "--port", "1", "--token", "t"
     )
     assert json.loads(ok("conn", "list", str(env), "--json")) == []

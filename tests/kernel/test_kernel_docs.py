@@ -56,3 +56,24 @@ def test_every_admin_route_is_in_openapi_and_documented(portway_env: object) -> 
     text = (DOCS / "admin-api.md").read_text()
     for _method, path in sorted(routes):
         assert path in text, f"docs/admin-api.md does not mention {path}"
+
+
+def _marks() -> list[str]:
+    from portway import settings_marks
+
+    return list(settings_marks.__all__)
+
+
+@pytest.mark.parametrize("name", _marks())
+def test_settings_marks_are_documented(name: str) -> None:
+    text = (DOCS / "plugins.md").read_text()
+    assert "`portway.settings_marks`" in text and f"`{name}" in text, f"docs/plugins.md lacks `{name}`"
+
+
+@pytest.mark.parametrize("field", ["file_roots", "env_prefix"])
+def test_security_settings_are_documented(field: str) -> None:
+    from portway.environment import SecuritySection
+
+    assert field in SecuritySection.model_fields
+    assert f"`[security] {field}`" in (DOCS / "configuration.md").read_text()
+    assert f"`{field}`" in (DOCS / "security.md").read_text()

@@ -23,8 +23,8 @@ def source(tmp_path: Path) -> Path:
     path = tmp_path / "source"
     ok("create", str(path), "--port", str(free_port()))
     ok("conn", "create", str(path), "echo", "billing", *SETTINGS, "--token", "s3cret")
-    ok("conn", "create", str(path), "echo", "ledger", *SETTINGS, "--token", "${LEDGER_TOKEN}",
-       env={"LEDGER_TOKEN": "x"})  # fmt: skip
+    # Not set here: a reference is checked when saved and read only when used.
+    ok("conn", "create", str(path), "echo", "ledger", *SETTINGS, "--token", "${PORTWAY_LEDGER_TOKEN}")
     ok("channel", "create", str(path), "http", "hello", "--path", "/hello", "--service", "portway.ping")
     return path
 
@@ -61,7 +61,7 @@ def test_export_writes_secrets_as_references_unless_asked(source: Path, tmp_path
     assert document["portway"] == 1
     billing, ledger = document["connections"]
     assert billing["settings"]["token"] == "${PORTWAY_ECHO_BILLING_TOKEN}"
-    assert ledger["settings"]["token"] == "${LEDGER_TOKEN}"  # already a reference: kept as typed
+    assert ledger["settings"]["token"] == "${PORTWAY_LEDGER_TOKEN}"  # already a reference: kept as typed
     (channel,) = document["channels"]
     assert (channel["type"], channel["name"]) == ("http", "hello")
     assert channel["settings"]["path"] == "/hello" and channel["settings"]["service"] == "portway.ping"
@@ -75,7 +75,7 @@ def test_export_writes_secrets_as_references_unless_asked(source: Path, tmp_path
 def test_import_round_trips_into_another_environment(source: Path, target: Path, tmp_path: Path) -> None:
     exported = tmp_path / "config.yaml"
     ok("enmasse", "export", str(source), "-o", str(exported))
-    variables = {"PORTWAY_ECHO_BILLING_TOKEN": "from-env", "LEDGER_TOKEN": "y"}
+    variables = {"PORTWAY_ECHO_BILLING_TOKEN": "from-env", "PORTWAY_LEDGER_TOKEN": "y"}
     printed = ok("enmasse", "import", str(target), str(exported), env=variables)
     assert "3 created, 0 updated, 0 deleted, 0 unchanged" in printed
     items = _items(target)
@@ -93,7 +93,7 @@ def test_secrets_exported_in_clear_are_sealed_with_the_target_key(
 ) -> None:
     exported = tmp_path / "clear.yaml"
     ok("enmasse", "export", str(source), "-o", str(exported), "--include-secrets")
-    ok("enmasse", "import", str(target), str(exported), env={"LEDGER_TOKEN": "y"})
+    ok("enmasse", "import", str(target), str(exported), env={"PORTWAY_LEDGER_TOKEN": "y"})
     assert _items(target)["connection echo billing"]["token"] == "s3cret"
     assert "s3cret" not in (target / "config.db").read_bytes().decode("latin-1")  # encrypted at rest
 
@@ -143,7 +143,7 @@ def test_a_bad_file_is_refused_with_where_and_why(
 def test_dry_run_shows_the_plan_and_writes_nothing(source: Path, target: Path, tmp_path: Path) -> None:
     exported = tmp_path / "clear.yaml"
     ok("enmasse", "export", str(source), "-o", str(exported), "--include-secrets")
-    printed = ok("enmasse", "import", str(target), str(exported), "--dry-run", env={"LEDGER_TOKEN": "y"})
+    printed = ok("enmasse", "import", str(target), str(exported), "--dry-run")
     assert "create  echo connection 'billing'" in printed and "Dry run, nothing written" in printed
     assert _items(target) == {}
 

@@ -14,10 +14,10 @@ import pytest
 def env(sshd: Any, tmp_path: Path) -> Path:
     from portway import environment
     from portway.runtime import Runtime
+    from portway.testing import allow_files
 
     root = tmp_path / "env"
-    environment.create(root)
-    runtime = Runtime(environment.load(root))
+    runtime = Runtime(allow_files(environment.create(root), sshd.folder))
     runtime.catalog.create("connection", "sftp", "bank", sshd.settings())
     runtime.close()
     return root

@@ -37,10 +37,11 @@ SERVICE = textwrap.dedent(
 def runtime(sshd: Any, tmp_path: Path) -> Iterator[Any]:
     from portway import environment
     from portway.runtime import Runtime
+    from portway.testing import allow_files
 
-    env = environment.create(tmp_path / "env")
+    env = allow_files(environment.create(tmp_path / "env"), sshd.folder, tmp_path)
     (tmp_path / "env" / "services" / "transfer.py").write_text(SERVICE)
-    rt = Runtime(environment.load(tmp_path / "env"))
+    rt = Runtime(env)
     rt.boot()
     try:
         yield rt

@@ -170,7 +170,8 @@ def _step(catalog: Catalog, kind: Kind, entry: ItemDocument, current: StoredItem
         raise ConfigError(where, str(exc)) from None
     if current is None:
         return Step("create", kind, entry.type, entry.name, sealed)
-    if catalog.unsealed(current) == entry.settings and current.pool == sealed.pool:
+    # Compared in stored form: "port: '22'" in a file is the stored 22, not a change.
+    if catalog.unsealed(current) == catalog.unsealed(sealed) and current.pool == sealed.pool:
         return Step("unchanged", kind, entry.type, entry.name)
     return Step("update", kind, entry.type, entry.name, sealed)
 

@@ -65,6 +65,22 @@ class LogSection(BaseModel):
     format: str = Field("console", pattern="^(console|json)$")
 
 
+DEFAULT_FILE_ROOTS = (".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs")
+
+
+class SecuritySection(BaseModel):
+    model_config = {"extra": "forbid"}
+    file_roots: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FILE_ROOTS),
+        description="Folders that file settings (key, CA, ssh config files) may name; relative to ENV",
+    )
+    env_prefix: str = Field(
+        "PORTWAY_",
+        pattern="^([A-Za-z_][A-Za-z0-9_]*)?$",
+        description="${VAR} in settings may name only variables starting with this; empty: any",
+    )
+
+
 class EnvSettings(BaseModel):
     """Everything ``portway.toml`` may hold; unknown keys are errors, not ignored."""
 
@@ -75,6 +91,7 @@ class EnvSettings(BaseModel):
     plugins: PluginsSection = Field(default_factory=PluginsSection)
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     log: LogSection = Field(default_factory=LogSection)
+    security: SecuritySection = Field(default_factory=SecuritySection)
 
 
 @dataclass(frozen=True)
@@ -182,6 +199,13 @@ second_factor = ""
 [log]
 level = "info"
 format = "console"
+
+[security]
+# folders that file settings (key, CA, known_hosts, ssh config files) may name; "." is this
+# folder (its keys, config, database, logs and cache are always refused); default:
+# file_roots = [".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs"]
+# ${{VAR}} in connection and channel settings may name only variables with this prefix
+env_prefix = "PORTWAY_"
 """
 
 

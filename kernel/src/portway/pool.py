@@ -27,12 +27,13 @@ class PoolSettings(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
+    # Upper bounds keep every value a valid timeout for threading waits (a 1e19 s wait overflows).
     size: int = Field(4, ge=1, le=1000, description="Most live clients at once")
-    idle_timeout_s: float = Field(300, gt=0, description="Close a client idle this long")
+    idle_timeout_s: float = Field(300, gt=0, le=7 * 86400, description="Close a client idle this long")
     check_after_s: float = Field(
-        30, ge=0, description="Ping a client idle this long before lending it (0: always)"
+        30, ge=0, le=86400, description="Ping a client idle this long before lending it (0: always)"
     )
-    borrow_timeout_s: float = Field(30, gt=0, description="Wait this long for a free client")
+    borrow_timeout_s: float = Field(30, gt=0, le=3600, description="Wait this long for a free client")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from portway.connections import Connections
 from portway.declarations import ConnectionType, Delivery, Runner
 from portway.encryption import SecretBox
 from portway.environment import Environment
+from portway.file_policy import FilePolicy
 from portway.hotdeploy.deployer import Deployer
 from portway.httproutes import HttpRoutes
 from portway.invocation import Invoker
@@ -38,7 +39,13 @@ class Runtime:
         self.env = env
         self.plugins = plugins or load_plugins(env.settings.plugins.disabled)
         self.store = Store.open(env)
-        self.catalog = Catalog(self.store, SecretBox(env.secrets_key), self.plugins)
+        self.catalog = Catalog(
+            self.store,
+            SecretBox(env.secrets_key),
+            self.plugins,
+            files=FilePolicy.of(env),
+            env_prefix=env.settings.security.env_prefix,
+        )
         self.registry = Registry()
         self.connections = Connections(self.catalog)
         self.invoker = Invoker(self.registry, self.connections)

@@ -16,6 +16,8 @@ Fixtures: ``portway_env`` (a fresh environment on a free port),
 ``portway_runtime`` (booted in this process), ``portway_server`` (the real
 server in a subprocess, stopped and waited for at teardown) and
 ``deploy_service`` (writes a service file and waits until it is live).
+:func:`allow_files` lets connections of an environment name files in a
+test's own temporary folders (key files, CA files).
 """
 
 from __future__ import annotations
@@ -82,6 +84,23 @@ class ServerHandle:
         status, body = self.request("POST", f"/admin/api/services/{service}/invoke", payload)
         assert status == 200, f"invoke {service} -> {status}: {body}"
         return body["payload"]
+
+
+def allow_files(env: Environment, *folders: str | Path) -> Environment:
+    """Add ``folders`` to ENV's ``[security] file_roots`` (after the defaults); return ENV reloaded.
+
+    File settings (key files, CA files, known_hosts) may name only files in
+    those folders, so a test whose files live in ``tmp_path`` allows it.
+    """
+    roots = [*env.settings.security.file_roots, *(str(Path(f).resolve()) for f in folders)]
+    line = "file_roots = " + json.dumps(roots)
+    lines = [text for text in env.toml_path.read_text().splitlines() if not text.startswith("file_roots =")]
+    if "[security]" in lines:
+        lines.insert(lines.index("[security]") + 1, line)
+    else:
+        lines += ["", "[security]", line]
+    env.toml_path.write_text("\n".join(lines) + "\n")
+    return environment.load(env.root)
 
 
 @pytest.fixture

@@ -39,10 +39,12 @@ def writer(kind: Kind, verb: Literal["create", "update"]) -> Apply:
 
     def apply(env: str, type_name: str, name: str, settings: dict[str, Any], pool: dict[str, Any]) -> None:
         pool_arg = pool if kind == "connection" else None
-        with_runtime(
+        saved = with_runtime(
             env, lambda rt: getattr(rt.catalog, verb)(kind, type_name, name, settings, pool_arg), changes=True
         )
         click.echo(f"{verb.capitalize()}d {type_name} {kind} {name!r}.")
+        if getattr(saved, "notice", ""):
+            click.secho(f"Note: {saved.notice}.", fg="yellow", err=True)
         if kind == "connection" and verb == "create":
             click.echo(f"Check it with: portway conn ping {env} {type_name} '{name}'")
 

@@ -96,7 +96,7 @@ class ConnectionPages:
             return self.site.render(request, "error.html", session, 404, title="Not found", message=str(exc))
         form = request.state.form
         fields = forms.fields_of(action.arguments)
-        arguments, errors = forms.parse(action.arguments, fields, form, editing=False)
+        arguments, errors = forms.parse(fields, form)
         values = forms.typed_values(fields, form)
         if not errors:
             try:

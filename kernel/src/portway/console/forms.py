@@ -4,8 +4,7 @@ Widgets follow the field's type: ``bool`` a checkbox, numbers and ``str``
 a text box (so ``${VAR}`` references can be typed anywhere), ``SecretStr``
 a password box that is never filled in, ``Literal``/``Enum`` a select,
 anything structured a JSON text area. A ``str`` field becomes a text area
-when its ``json_schema_extra`` says ``{"widget": "textarea"}`` or its name
-says it holds a body of text (``script``, ``payload``, ``data``...).
+when it may hold lines (:func:`portway.settings_marks.is_multiline`).
 """
 
 from __future__ import annotations
@@ -18,10 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, SecretStr, ValidationError
-from pydantic_core import PydanticUndefined, to_jsonable_python
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from portway.settings_marks import is_multiline
 
 Widget = Literal["text", "number", "password", "checkbox", "select", "textarea", "json"]
-_TEXT_AREA_NAMES = {"script", "payload", "data", "body", "message", "text", "content", "commands"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _widget(name: str, annotation: Any, extra: Any) -> tuple[Widget, tuple[str, ...]]:
-    inner, optional = _unwrap(annotation)
+def _widget(name: str, info: FieldInfo) -> tuple[Widget, tuple[str, ...]]:
+    inner, optional = _unwrap(info.annotation)
     if inner is SecretStr:
         return "password", ()
     if inner is bool:
@@ -65,8 +66,7 @@ def _widget(name: str, annotation: Any, extra: Any) -> tuple[Widget, tuple[str, 
     if isinstance(inner, type) and issubclass(inner, enum.Enum):
         return "select", tuple(str(m.value) for m in inner)
     if inner is str or (isinstance(inner, type) and issubclass(inner, str)):
-        wanted = extra.get("widget") if isinstance(extra, dict) else None
-        return ("textarea" if wanted == "textarea" or name in _TEXT_AREA_NAMES else "text"), ()
+        return ("textarea" if is_multiline(name, info) else "text"), ()
     if isinstance(inner, type) and inner.__module__ == "pathlib":
         return "text", ()
     return "json", ()
@@ -76,7 +76,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> list[FormField]:
     """The form fields for ``model``, in declaration order."""
     found = []
     for name, info in model.model_fields.items():
-        widget, choices = _widget(name, info.annotation, info.json_schema_extra)
+        widget, choices = _widget(name, info)
         default = "" if info.is_required() else _shown(info.get_default(call_default_factory=True), widget)
         found.append(
             FormField(
@@ -141,46 +141,85 @@ def _number(text: str) -> Any:
     return text  # a ${VAR} reference or a typo: the model says which
 
 
-def parse(
-    model: type[BaseModel], fields: list[FormField], form: Any, *, editing: bool, prefix: str = ""
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Form data to a settings dict, and field errors found before the model sees it.
+def _typed(f: FormField, text: str) -> tuple[Any, str]:
+    """A box's text as the value to send, or an error; numbers and JSON are read, the rest is text."""
+    if f.widget == "number":
+        return _number(text), ""
+    if f.widget == "json":
+        try:
+            return json.loads(text), ""
+        except ValueError as exc:
+            return None, f"not valid JSON: {exc}"
+    return text, ""
 
-    Empty boxes mean "the default" (on create they are left out; on edit
-    they are set back to the default). An empty secret is left out, which
-    on edit keeps the stored one.
+
+def _text(f: FormField, form: Any) -> str:
+    raw = form.get(f.name)
+    if f.widget == "checkbox":
+        return "on" if raw else ""
+    text = "" if raw is None else str(raw)
+    return text if f.widget == "textarea" else text.strip()
+
+
+def parse(fields: list[FormField], form: Any, *, prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+    """Form data to a dict of values (action arguments), and field errors found before the model sees it.
+
+    Empty boxes are left out, so the model's defaults apply.
     """
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for f in fields:
         key = f.name[len(prefix) :]
-        raw = form.get(f.name)
+        text = _text(f, form)
         if f.widget == "checkbox":
-            data[key] = bool(raw)
-            continue
-        text = "" if raw is None else str(raw)
-        if f.widget != "textarea":
-            text = text.strip()
-        if text == "":
-            if f.secret:
-                continue
-            if f.required:
-                if editing:
-                    errors[f.name] = "required; give a value"
-                continue
-            if editing:
-                data[key] = to_jsonable_python(model.model_fields[key].get_default(call_default_factory=True))
-            continue
-        if f.widget == "number":
-            data[key] = _number(text)
-        elif f.widget == "json":
-            try:
-                data[key] = json.loads(text)
-            except ValueError as exc:
-                errors[f.name] = f"not valid JSON: {exc}"
-        else:
-            data[key] = text
+            data[key] = bool(text)
+        elif text:
+            data[key], error = _typed(f, text)
+            if error:
+                errors[f.name] = error
     return data, errors
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a saved form changes: settings to set, settings back to their defaults, field errors."""
+
+    set: dict[str, Any]
+    unset: tuple[str, ...]
+    errors: dict[str, str]
+
+
+def changes(fields: list[FormField], form: Any, shown: dict[str, str], *, prefix: str = "") -> Changes:
+    """Only what the user changed from what the form showed (``shown``: defaults, or stored values).
+
+    A box left as shown changes nothing, so a new item stores only what was
+    typed and a plugin's later default reaches it. An emptied box (or the
+    "(default)" choice) sets the field back to its default; an empty secret
+    keeps the stored one.
+    """
+    data: dict[str, Any] = {}
+    unset: list[str] = []
+    errors: dict[str, str] = {}
+    for f in fields:
+        key = f.name[len(prefix) :]
+        text = _text(f, form)
+        if f.secret:
+            if text:
+                data[key] = text
+            continue
+        if text == shown.get(f.name, ""):
+            continue
+        if f.widget == "checkbox":
+            data[key] = bool(text)
+        elif not text and f.required:
+            errors[f.name] = "required; give a value"
+        elif not text:
+            unset.append(key)
+        else:
+            data[key], error = _typed(f, text)
+            if error:
+                errors[f.name] = error
+    return Changes(data, tuple(unset), errors)
 
 
 def validation_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:

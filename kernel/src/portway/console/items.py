@@ -15,11 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portway.catalog import MASK
 from portway.console import forms
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 from portway.errors import ConfigError, ConflictError, NotFoundError, PortwayError, SettingError
 from portway.pool import PoolSettings
+from portway.settings_marks import audience_fields
+from portway.store import StoredItem
 
 Kind = Literal["connection", "channel"]
 POOL = "pool."
@@ -88,11 +91,8 @@ class ItemPages:
         except NotFoundError as exc:
             return self.site.render(request, "error.html", session, 404, title="Not found", message=str(exc))
         fields = self.fields(type_name)
-        values = {f.name: f.default for f in fields}
-        values.update(forms.shown_values(fields, item.settings))
-        values.update(forms.shown_values([f for f in fields if f.name.startswith(POOL)], item.pool, POOL))
-        secrets_set = {k for k, v in item.settings.items() if v == "********"}
-        return self._form(request, session, type_name, name, fields, values, {}, "", secrets_set)
+        secrets_set = {k for k, v in item.settings.items() if v == MASK}
+        return self._form(request, session, type_name, name, fields, shown(fields, item), {}, "", secrets_set)
 
     async def create(self, request: Request, session: ConsoleSession) -> Response:
         return await self._save(request, session, editing=False)
@@ -116,22 +116,26 @@ class ItemPages:
             return self._missing_type(request, session, type_name)
         form = request.state.form
         name = request.path_params["name"] if editing else str(form.get("name", "")).strip()
-        model = self.model(type_name)
         fields = self.fields(type_name)
-        own = [f for f in fields if not f.name.startswith(POOL)]
-        pool_fields = [f for f in fields if f.name.startswith(POOL)]
-        settings, errors = forms.parse(model, own, form, editing=editing)
-        pool, pool_errors = forms.parse(PoolSettings, pool_fields, form, editing=editing, prefix=POOL)
-        errors.update(pool_errors)
+        item = None
+        if editing:
+            try:
+                item = await to_thread.run_sync(self.site.runtime.catalog.show, self.kind, type_name, name)
+            except NotFoundError as exc:
+                return self.site.render(
+                    request, "error.html", session, 404, title="Not found", message=str(exc)
+                )
+        before = shown(fields, item)
+        own = forms.changes([f for f in fields if not f.name.startswith(POOL)], form, before)
+        pool = forms.changes([f for f in fields if f.name.startswith(POOL)], form, before, prefix=POOL)
+        errors = {**own.errors, **pool.errors}
         if not editing and not name:
             errors["name"] = "required; give the new item a name"
         page_error = ""
+        cleared = False
         if not errors:
-            catalog = self.site.runtime.catalog
-            write = catalog.update if editing else catalog.create
-            pool_arg = pool if self.kind == "connection" else None
             try:
-                await to_thread.run_sync(lambda: write(self.kind, type_name, name, settings, pool_arg))
+                cleared = await to_thread.run_sync(lambda: self._write(type_name, name, own, pool, editing))
             except SettingError as exc:
                 key = (POOL if exc.item.endswith(" pool") else "") + exc.field.split(".")[0]
                 if any(f.name == key for f in fields):
@@ -153,9 +157,22 @@ class ItemPages:
                 request, session, type_name, name, fields, values, errors, page_error, status=400
             )
         await to_thread.run_sync(self.site.runtime.refresh)
+        done = "cleared" if cleared else "saved"
         if self.kind == "connection":
-            return self.site.redirect(request, f"/connections/{_q(type_name)}/{_q(name)}?done=saved")
-        return self.site.redirect(request, f"{self.path}?done=saved")
+            return self.site.redirect(request, f"/connections/{_q(type_name)}/{_q(name)}?done={done}")
+        return self.site.redirect(request, f"{self.path}?done={done}")
+
+    def _write(
+        self, type_name: str, name: str, own: forms.Changes, pool: forms.Changes, editing: bool
+    ) -> bool:
+        """Create or update the item with what the form changed; whether stored secrets were cleared."""
+        catalog = self.site.runtime.catalog
+        pool_arg = pool.set if self.kind == "connection" else None
+        if not editing:
+            catalog.create(self.kind, type_name, name, own.set, pool_arg)
+            return False
+        unset = own.unset + tuple(POOL + key for key in pool.unset)
+        return bool(catalog.update(self.kind, type_name, name, own.set, pool_arg, unset=unset).cleared)
 
     def _form(
         self,
@@ -172,6 +189,7 @@ class ItemPages:
     ) -> Response:
         editing = request.url.path.endswith("/edit")
         declaration = self.types()[type_name]
+        audience = sorted(audience_fields(self.model(type_name)))
         return self.site.render(
             request,
             "item_form.html",
@@ -189,6 +207,8 @@ class ItemPages:
             errors=errors,
             page_error=page_error,
             secrets_set=secrets_set or set(),
+            secret_note=_secret_note(audience) if editing else "",
+            env_prefix=self.site.runtime.catalog.env_prefix,
             name_value=name if editing else str(request.state.form.get("name", "")) if status != 200 else "",
         )
 
@@ -210,9 +230,30 @@ def notice_of(request: Request, kind: str) -> str:
     Only fixed words travel in the URL, so a crafted link cannot make the
     console display text of an attacker's choosing.
     """
-    return {"saved": f"The {kind} was saved.", "deleted": f"The {kind} was deleted."}.get(
-        request.query_params.get("done", ""), ""
-    )
+    return {
+        "saved": f"The {kind} was saved.",
+        "cleared": (
+            f"The {kind} was saved. Where it connects or who it logs in as changed, so its stored "
+            "secrets were cleared: edit it and give them again if they are still needed."
+        ),
+        "deleted": f"The {kind} was deleted.",
+    }.get(request.query_params.get("done", ""), "")
+
+
+def shown(fields: list[forms.FormField], item: StoredItem | None) -> dict[str, str]:
+    """What a form shows: each field's default, or the item's stored value (secrets never)."""
+    values = {f.name: f.default for f in fields}
+    if item is not None:
+        values.update(forms.shown_values(fields, item.settings))
+        values.update(forms.shown_values([f for f in fields if f.name.startswith(POOL)], item.pool, POOL))
+    return values
+
+
+def _secret_note(audience: list[str]) -> str:
+    if not audience:
+        return ""
+    names = audience[0] if len(audience) == 1 else ", ".join(audience[:-1]) + " or " + audience[-1]
+    return f"Changing {names} clears this stored secret unless you type it again."
 
 
 def _q(text: str) -> str:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import codecs
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from portway.settings_marks import FileSetting, SecretAudience
+
 MIB = 1024 * 1024
+# Who receives the password: host, port and user, and what protects it on the way
+# (TLS on, the server's certificate checked against the right CAs for the right name).
+Audience = SecretAudience()
 
 
 class TlsMode(StrEnum):
@@ -26,22 +32,26 @@ class FtpSettings(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    host: str = Field(min_length=1, description="Server host name or IP address")
-    port: int | None = Field(
+    host: Annotated[str, Audience] = Field(min_length=1, description="Server host name or IP address")
+    port: Annotated[int | None, Audience] = Field(
         None, ge=1, le=65535, description="TCP port; empty means 21, or 990 for implicit TLS"
     )
-    username: str = Field("anonymous", description="User to log in as")
+    username: Annotated[str, Audience] = Field("anonymous", description="User to log in as")
     password: SecretStr | None = Field(None, description="Password of the user")
-    tls: TlsMode = Field(
+    tls: Annotated[TlsMode, Audience] = Field(
         TlsMode.NONE, description="none, explicit (AUTH TLS on the normal port) or implicit (port 990)"
     )
-    ca_file: str = Field(
+    ca_file: Annotated[str, FileSetting(), Audience] = Field(
         "", description="PEM file of the CA(s) to trust for the server certificate; empty: system store"
     )
-    cert_file: str = Field("", description="PEM client certificate, when the server asks for one")
-    key_file: str = Field("", description="PEM private key of the client certificate (if not in cert_file)")
+    cert_file: Annotated[str, FileSetting()] = Field(
+        "", description="PEM client certificate, when the server asks for one"
+    )
+    key_file: Annotated[str, FileSetting()] = Field(
+        "", description="PEM private key of the client certificate (if not in cert_file)"
+    )
     key_password: SecretStr | None = Field(None, description="Password of an encrypted key_file")
-    verify_hostname: bool = Field(
+    verify_hostname: Annotated[bool, Audience] = Field(
         True, description="Check the certificate names the host; turning it off is logged as a warning"
     )
     passive: bool = Field(True, description="Passive data connections (PASV/EPSV); false for active (PORT)")

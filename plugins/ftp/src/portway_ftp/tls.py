@@ -38,10 +38,11 @@ def make_context(settings: FtpSettings) -> ssl.SSLContext:
         try:
             context.load_cert_chain(settings.cert_file, settings.key_file or None, password)
         except (ssl.SSLError, OSError) as exc:
+            files = " and ".join(repr(f) for f in (settings.cert_file, settings.key_file) if f)
             raise with_reply(
                 ConnectError(
                     settings.address,
-                    f"settings 'cert_file'/'key_file': cannot load the client certificate: {exc}",
+                    f"settings 'cert_file'/'key_file': cannot load a client certificate from {files}: {exc}",
                 ),
                 None,
             ) from exc

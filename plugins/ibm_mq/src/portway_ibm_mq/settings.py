@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from portway.settings_marks import FileSetting, SecretAudience
+
 _CONN_NAME = re.compile(r"^[^\s(),]+\(\d{1,5}\)$")
 _BACKEND = re.compile(r"^(ibmmq|memory:[A-Za-z0-9._%/-]{1,48})$")
+# Who receives the password: the listener(s), the user, which queue manager
+# implementation, and whether TLS protects it on the way.
+Audience = SecretAudience()
+
+
+def _key_repository_files(stem: object) -> list[str]:
+    """The files a key repository stem names: the key database and its password stash."""
+    return [f"{stem}.kdb", f"{stem}.sth"] if isinstance(stem, str) and stem else []
 
 
 class MQConnectionSettings(BaseModel):
@@ -20,23 +30,27 @@ class MQConnectionSettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    backend: str = Field(
+    backend: Annotated[str, Audience] = Field(
         "ibmmq",
         description="'ibmmq' for a real queue manager (IBM MQ client library), "
         "or 'memory:NAME' for the in-process queue manager NAME (tests, demos)",
     )
     queue_manager: str = Field("", max_length=48, description="Queue manager name; empty for the default")
-    conn_name: str = Field(
+    conn_name: Annotated[str, Audience] = Field(
         "127.0.0.1(1414)",
         description="host(port) of the listener; several, comma-separated, for a multi-instance QM",
     )
     server_channel: str = Field(
         "DEV.APP.SVRCONN", min_length=1, max_length=20, description="MQ server-connection (SVRCONN) channel"
     )
-    user: str = Field("", max_length=1024, description="User id, checked by the QM's CONNAUTH")
+    user: Annotated[str, Audience] = Field(
+        "", max_length=1024, description="User id, checked by the QM's CONNAUTH"
+    )
     password: SecretStr | None = Field(None, description="Password of the user")
-    cipher_spec: str = Field("", description="TLS CipherSpec, e.g. ANY_TLS13_OR_HIGHER; empty: no TLS")
-    key_repository: str = Field(
+    cipher_spec: Annotated[str, Audience] = Field(
+        "", description="TLS CipherSpec, e.g. ANY_TLS13_OR_HIGHER; empty: no TLS"
+    )
+    key_repository: Annotated[str, FileSetting(paths=_key_repository_files)] = Field(
         "", description="Key repository stem, e.g. /var/mqm/ssl/key (for key.kdb and key.sth)"
     )
     reconnect_initial_s: float = Field(

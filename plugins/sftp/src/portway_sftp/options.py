@@ -209,3 +209,20 @@ def _bool(value: object) -> bool | None:
 
 def _tuple(value: object) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else ()
+
+
+def option_files(items: object) -> list[str]:
+    """The files named by ``IdentityFile`` and ``UserKnownHostsFile`` options, for the kernel's file rule."""
+    if not isinstance(items, (list, tuple)):
+        return []
+    files: list[str] = []
+    for item in items:
+        try:
+            name, value = _split(str(item))
+        except ValueError:
+            continue  # refused with the settings, by name
+        if name.lower() == "identityfile":
+            files.append(value)
+        elif name.lower() == "userknownhostsfile":
+            files += value.split()
+    return files

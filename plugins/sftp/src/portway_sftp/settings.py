@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from portway_sftp.options import parse_options
+from portway.settings_marks import FileSetting, SecretAudience
+from portway_sftp.options import option_files, parse_options
+
+# Who receives the password: the host and user, and everything that can redirect or
+# weaken the check of where the connection goes (ssh config, -o options, host keys).
+Audience = SecretAudience()
 
 
 class SftpSettings(BaseModel):
@@ -14,39 +19,41 @@ class SftpSettings(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    host: str = Field(
+    host: Annotated[str, Audience] = Field(
         description="Server host name or IP address; may be a Host alias from the ssh config file",
         min_length=1,
     )
-    port: int | None = Field(
+    port: Annotated[int | None, Audience] = Field(
         None, ge=1, le=65535, description="TCP port; empty: the ssh config file's Port, else 22"
     )
-    username: str | None = Field(
+    username: Annotated[str | None, Audience] = Field(
         None, description="User to log in as; empty: the ssh config file's User, else the local user"
     )
     password: SecretStr | None = Field(None, description="Password, when the server takes password login")
-    private_key_file: str | None = Field(
+    private_key_file: Annotated[str | None, FileSetting()] = Field(
         None, description="Path to a private key file (OpenSSH or PEM format); ~ is expanded"
     )
     private_key: SecretStr | None = Field(
-        None, description="A private key pasted inline (the text of an OpenSSH or PEM key file)"
+        None,
+        max_length=16384,
+        description="A private key pasted inline (the text of an OpenSSH or PEM key file)",
     )
     passphrase: SecretStr | None = Field(None, description="Passphrase of an encrypted private key")
-    known_hosts_file: str = Field(
+    known_hosts_file: Annotated[str, FileSetting(), Audience] = Field(
         "~/.ssh/known_hosts", description="known_hosts file holding the server's host key"
     )
-    host_key_policy: Literal["strict", "accept-new"] = Field(
+    host_key_policy: Annotated[Literal["strict", "accept-new"], Audience] = Field(
         "strict",
         description=(
             "strict: the host key must be in known_hosts already; accept-new: an unknown host's key is "
             "added to known_hosts on first connect. A changed key is always refused."
         ),
     )
-    ssh_config_file: str | None = Field(
+    ssh_config_file: Annotated[str | None, FileSetting(), Audience] = Field(
         None,
         description="OpenSSH client config file read for host: HostName, User, Port, IdentityFile, ProxyJump",
     )
-    ssh_options: list[str] = Field(
+    ssh_options: Annotated[list[str], FileSetting(paths=option_files), Audience] = Field(
         [],  # pydantic copies it per instance
         description=(
             "Extra options as in `sftp -o Name=value` (for example ServerAliveInterval=30, "

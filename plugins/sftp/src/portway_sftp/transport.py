@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from portway_sftp.config_files import read_known_hosts, read_ssh_config
 from portway_sftp.failures import (
     AuthenticationFailed,
     ConnectionRefused,
@@ -74,12 +75,10 @@ def resolve(settings: SftpSettings) -> Endpoint:
     options = parse_options(settings.ssh_options)
     config: dict[str, Any] = {}
     if settings.ssh_config_file:
-        import paramiko
-
         path = Path(settings.ssh_config_file).expanduser()
         if not path.is_file():
             raise HostNotFound(str(path), "ssh_config_file does not exist; fix the path or clear it")
-        config = dict(paramiko.SSHConfig.from_path(str(path)).lookup(settings.host))
+        config = dict(read_ssh_config(path).lookup(settings.host))
     hostname = options.hostname or config.get("hostname") or settings.host
     port = options.port or settings.port or int(config.get("port", 22))
     username = options.user or settings.username or config.get("user") or getpass.getuser()
@@ -276,17 +275,10 @@ def _known_key_types(endpoint: Endpoint) -> tuple[str, ...]:
 
 
 def _load_known_hosts(endpoint: Endpoint) -> paramiko.HostKeys | None:
-    import paramiko
-
     path = Path(endpoint.known_hosts_file)
     if not path.exists():
         return None
-    keys = paramiko.HostKeys()
-    try:
-        keys.load(str(path))
-    except (OSError, paramiko.SSHException) as exc:
-        raise HostKeyRejected(endpoint.address, f"cannot read known_hosts file {path}: {exc}") from exc
-    return keys
+    return read_known_hosts(path, endpoint.address)
 
 
 def check_host_key(transport: paramiko.Transport, endpoint: Endpoint) -> None:
