@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,28 @@ def with_settings(env: Environment, **sections: dict[str, Any]) -> Environment:
             text = text[:head] + body + (text[end:] if end >= 0 else "")
     env.toml_path.write_text(text)
     return environment.load(env.root)
+
+
+@contextmanager
+def running(env: Environment) -> Iterator[ServerHandle]:
+    """The real server of ``env`` (``portway start``'s code path), stopped with ``portway stop``."""
+    from portway.cli.env import _start
+
+    _start(env, wait_s=60)
+    try:
+        yield ServerHandle(env)
+    finally:
+        stop(env)
+
+
+def stop(env: Environment) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "portway.cli", "stop", str(env.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def add_channel(server: ServerHandle, name: str, path: str, service: str, **settings: Any) -> None:

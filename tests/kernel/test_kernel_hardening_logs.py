@@ -28,11 +28,12 @@ from hardening_kit import (
     add_console_user,
     deep_json,
     new_env,
+    running,
     server_log,
     wait_for_log,
 )
 
-from portway import logs, redaction
+from portway import logs
 from portway.environment import Environment
 from portway.testing import ServerHandle
 
@@ -71,6 +72,8 @@ def _mode(path: Path) -> int:
 
 def test_log_lines_have_no_locals_and_mask_credentials() -> None:
     """In-process, as the CLI and the server configure it: structlog events and stdlib records."""
+    from portway import redaction
+
     stream = io.StringIO()
     logs.configure("info", "console", stream=stream)
     redaction.KNOWN.add("known-secret-value-41")
@@ -98,6 +101,8 @@ def test_log_lines_have_no_locals_and_mask_credentials() -> None:
 
 
 def test_json_log_lines_mask_credentials_too() -> None:
+    from portway import redaction
+
     stream = io.StringIO()
     logs.configure("info", "json", stream=stream)
     structlog.get_logger("t").info("call", headers={"x-api-key": "key-222"}, passwd="p333")
@@ -163,17 +168,12 @@ def test_log_files_and_folder_are_private(portway_server: ServerHandle) -> None:
 
 
 def test_an_older_wide_log_is_narrowed_at_start(portway_env: Environment) -> None:
-    from portway.cli.env import _start
-
     os.chmod(portway_env.logs_dir, 0o755)
     (portway_env.logs_dir / "server.log").write_text("from an older version\n")
     os.chmod(portway_env.logs_dir / "server.log", 0o644)
-    _start(portway_env, wait_s=60)
-    try:
+    with running(portway_env):
         assert _mode(portway_env.logs_dir) == 0o700
         assert _mode(portway_env.logs_dir / "server.log") == 0o600
-    finally:
-        _stop(portway_env)
 
 
 @pytest.mark.parametrize("key_file", ["admin.key", "secrets.key"])
@@ -192,17 +192,11 @@ def test_start_refuses_key_files_others_can_read(portway_env: Environment, key_f
 
 
 def test_server_log_rotates_by_size(tmp_path: Path) -> None:
-    from portway.cli.env import _start
-
     env = new_env(tmp_path, log={"max_bytes": 4096, "backups": 2})
-    _start(env, wait_s=60)
-    try:
-        server = ServerHandle(env)
+    with running(env) as server:
         for n in range(60):
             server.invoke("portway.log-message", {"n": n, "filler": "x" * 300})
         wait_for_log(env, "'n': 59")
-    finally:
-        _stop(env)
     names = sorted(p.name for p in env.logs_dir.iterdir())
     assert {"server.log", "server.log.1", "server.log.2"} <= set(names), names
     assert "server.log.3" not in names
@@ -210,13 +204,3 @@ def test_server_log_rotates_by_size(tmp_path: Path) -> None:
         path = env.logs_dir / name
         assert path.stat().st_size <= 4096 + 2048, name  # one line may carry it past the mark
         assert _mode(path) == 0o600, name
-
-
-def _stop(env: Environment) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "portway.cli", "stop", str(env.root)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
