@@ -21,6 +21,12 @@ class HttpChannelSettings(BaseModel):
     path: str = Field(description="URL path, e.g. /billing/invoice or /orders/{id}")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field("POST", description="HTTP method")
     service: str = Field(description="Name of the service to invoke")
+    max_body_bytes: int | None = Field(
+        None, ge=1, description="Largest request body; empty: the server's [server] max_body_bytes"
+    )
+    timeout_s: float | None = Field(
+        None, gt=0, description="Longest the service may take (504 after); empty: [server] service_timeout_s"
+    )
 
     @field_validator("path")
     @classmethod
@@ -44,7 +50,14 @@ class HttpRunner:
 
 def start_http(name: str, settings: HttpChannelSettings, host: ChannelHost) -> HttpRunner:
     routes: HttpRoutes = host.http_routes  # type: ignore[attr-defined]
-    routes.add(name, settings.method, settings.path, settings.service)
+    routes.add(
+        name,
+        settings.method,
+        settings.path,
+        settings.service,
+        max_body_bytes=settings.max_body_bytes,
+        timeout_s=settings.timeout_s,
+    )
     return HttpRunner(routes, name)
 
 

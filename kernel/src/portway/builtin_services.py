@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portway.redaction import redact_headers
 from portway.service import Service
 
 
@@ -17,7 +18,10 @@ class Ping(Service):
 
 
 class LogMessage(Service):
-    """Logs the payload and metadata of whatever invokes it (handy as a channel's service)."""
+    """Logs the payload and metadata of whatever invokes it (handy as a channel's service).
+
+    Credential headers (``Authorization``, ``Cookie``, ``X-API-Key``, ...) are logged masked.
+    """
 
     name = "portway.log-message"
 
@@ -29,7 +33,7 @@ class LogMessage(Service):
             "message_received",
             channel=self.request.channel,
             payload=payload,
-            headers=dict(self.request.headers),
+            headers=redact_headers(self.request.headers),
             meta={k: _jsonable(v) for k, v in self.request.meta.items()},
         )
         self.response.payload = {"logged": True, "cid": self.cid}

@@ -10,6 +10,7 @@ import structlog
 
 from portway.errors import NotFoundError
 from portway.pool import Pool, describe
+from portway.redaction import KNOWN
 
 if TYPE_CHECKING:
     from portway.catalog import Catalog
@@ -63,6 +64,7 @@ class Connections:
 
         declaration = self.catalog.plugins.connection_type(type_name)
         settings = self.catalog.resolve("connection", type_name, name)
+        KNOWN.add_model(settings)  # from now on its secrets are masked in any log line
         started = time.perf_counter()
         try:
             client = declaration.connect(settings)
@@ -86,6 +88,7 @@ class Connections:
                 f"{type_name} connection", name, f"configured {type_name} connections: {configured}"
             ) from None
         settings = self.catalog.resolve_item(item)
+        KNOWN.add_model(settings)
         return Pool(declaration, name, settings, self.catalog.pool_settings(item))
 
 

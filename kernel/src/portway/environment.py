@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from portway.errors import ConfigError
 
 DEFAULT_PORT = 17010
+MIB = 1024 * 1024
 
 
 class ServerSection(BaseModel):
@@ -31,6 +33,22 @@ class ServerSection(BaseModel):
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to")
     port: int = Field(DEFAULT_PORT, ge=0, le=65535, description="TCP port of the HTTP server")
     drain_s: float = Field(10.0, ge=0, description="How long stop waits for in-flight work")
+    # Exposure: limits and trust (docs/security.md)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; empty: none",
+    )
+    max_body_bytes: int = Field(10 * MIB, ge=1, description="Largest request body an HTTP channel takes")
+    admin_max_body_bytes: int = Field(
+        MIB, ge=1, description="Largest request body the admin API and console take"
+    )
+    max_json_depth: int = Field(64, ge=1, le=500, description="Deepest nesting of a JSON request body")
+    service_threads: int = Field(40, ge=1, le=10_000, description="Threads that run sync services at once")
+    service_timeout_s: float = Field(60.0, gt=0, description="Longest a service call may take (504 after)")
+    keep_alive_s: int = Field(5, ge=1, description="How long an idle keep-alive connection stays open")
+    read_timeout_s: float = Field(
+        10.0, gt=0, description="Longest wait for a request's headers, or between parts of its body"
+    )
 
 
 class StoreSection(BaseModel):
@@ -63,6 +81,9 @@ class LogSection(BaseModel):
     model_config = {"extra": "forbid"}
     level: str = Field("info", pattern="^(debug|info|warning|error)$")
     format: str = Field("console", pattern="^(console|json)$")
+    # Rotation of ENV/logs/server.log (docs/security.md)
+    max_bytes: int = Field(10 * MIB, ge=4096, description="Size at which server.log is rotated")
+    backups: int = Field(5, ge=1, le=1000, description="Rotated files kept: server.log.1 ... .N")
 
 
 DEFAULT_FILE_ROOTS = (".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs")
@@ -140,7 +161,9 @@ class Environment:
         return f"http://{host}:{self.settings.server.port}"
 
     def admin_key(self) -> str:
+        """The admin API key; refused when anyone but its owner may read the file."""
         try:
+            require_private(self.admin_key_path)
             return self.admin_key_path.read_text().strip()
         except OSError as exc:
             raise ConfigError(
@@ -179,6 +202,8 @@ TEMPLATE = """\
 host = "127.0.0.1"
 port = {port}
 drain_s = 10
+# addresses of reverse proxies allowed to set X-Forwarded-For/-Proto; see docs/security.md
+trusted_proxies = []
 
 [store]
 # empty: SQLite in this folder (config.db); or e.g. "postgresql+psycopg://user@host/db"
@@ -199,6 +224,9 @@ second_factor = ""
 [log]
 level = "info"
 format = "console"
+# server.log is rotated at max_bytes, keeping `backups` older files
+max_bytes = {log_max_bytes}
+backups = 5
 
 [security]
 # folders that file settings (key, CA, known_hosts, ssh config files) may name; "." is this
@@ -220,11 +248,13 @@ def create(root: str | Path, *, port: int = DEFAULT_PORT, dirs: list[str] | None
 
     dirs = dirs or ["services"]
     path.mkdir(parents=True, exist_ok=True)
-    for sub in ("cache", "logs"):
-        (path / sub).mkdir()
+    (path / "cache").mkdir()
+    (path / "logs").mkdir(mode=0o700)  # the log may name users and clients: the owner's only
     for folder in dirs:
         (path / folder).mkdir(parents=True, exist_ok=True)
-    text = TEMPLATE.format(port=port, dirs="[" + ", ".join(f'"{d}"' for d in dirs) + "]")
+    text = TEMPLATE.format(
+        port=port, dirs="[" + ", ".join(f'"{d}"' for d in dirs) + "]", log_max_bytes=10 * MIB
+    )
     (path / "portway.toml").write_text(text, encoding="utf-8")
     new_key_file(path / "secrets.key")
     write_private(path / "admin.key", secrets.token_urlsafe(32) + "\n")
@@ -233,6 +263,12 @@ def create(root: str | Path, *, port: int = DEFAULT_PORT, dirs: list[str] | None
 
     Store.open(env).close()
     return env
+
+
+def require_private(path: Path) -> None:
+    """Raise :class:`ConfigError` when group or others have any access to the key file ``path``."""
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(str(path), f"must be readable by its owner only: chmod 600 {path}")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -22,6 +22,8 @@ class Route:
     path: str
     service: str
     pattern: re.Pattern[str] | None = field(default=None, compare=False)
+    max_body_bytes: int | None = None  # None: [server] max_body_bytes
+    timeout_s: float | None = None  # None: [server] service_timeout_s
 
 
 def _compile(path: str) -> re.Pattern[str] | None:
@@ -41,8 +43,17 @@ class HttpRoutes:
         self._patterns: tuple[Route, ...] = ()
         self._lock = threading.Lock()
 
-    def add(self, channel: str, method: str, path: str, service: str) -> None:
-        route = Route(channel, method.upper(), path, service, _compile(path))
+    def add(
+        self,
+        channel: str,
+        method: str,
+        path: str,
+        service: str,
+        *,
+        max_body_bytes: int | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        route = Route(channel, method.upper(), path, service, _compile(path), max_body_bytes, timeout_s)
         with self._lock:
             clash = self._exact.get((route.method, path)) or next(
                 (r for r in self._patterns if (r.method, r.path) == (route.method, path)), None

@@ -13,7 +13,7 @@ from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from random import getrandbits
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -22,6 +22,10 @@ from portway.errors import PortwayError
 from portway.outgoing import Outgoing
 from portway.registry import Deployed, Registry
 from portway.service import Request, Response, Service
+
+if TYPE_CHECKING:
+    from anyio import CapacityLimiter
+    from anyio.lowlevel import RunVar
 
 log = structlog.get_logger("portway.service")
 
@@ -34,6 +38,16 @@ def new_cid() -> str:
     one syscall less on every request (bench/invoke.py's profile showed it).
     """
     return f"{getrandbits(96):024x}"
+
+
+class ServiceTimedOut(PortwayError):
+    """A service did not answer within its call time limit; a sync one is left to finish alone."""
+
+    def __init__(self, service: str, cid: str, timeout_s: float) -> None:
+        self.service = service
+        self.cid = cid
+        self.timeout_s = timeout_s
+        super().__init__(f"service {service!r} did not answer within {timeout_s:g} s (cid {cid})")
 
 
 class ServiceFailed(PortwayError):
@@ -77,11 +91,18 @@ class Invocation:
 
 
 class Invoker:
-    """Looks services up in the registry and runs them."""
+    """Looks services up in the registry and runs them.
 
-    def __init__(self, registry: Registry, connections: Connections) -> None:
+    From async code, sync services run on worker threads of their own
+    (``threads`` at most at once), never on the default pool the admin API
+    and console use: slow services cannot lock operators out.
+    """
+
+    def __init__(self, registry: Registry, connections: Connections, threads: int = 40) -> None:
         self.registry = registry
         self.connections = connections
+        self.threads = threads
+        self._limiter: RunVar[CapacityLimiter] | None = None  # one limiter per event loop
 
     def run(self, name: str, request: Request, cid: str | None = None) -> Response:
         """Run a service from sync code (a worker or consumer thread)."""
@@ -93,17 +114,52 @@ class Invoker:
             instance.handle()
         return instance.response
 
-    async def arun(self, name: str, request: Request, cid: str | None = None) -> Response:
-        """Run a service from async code; a sync service goes to a worker thread."""
+    async def arun(
+        self, name: str, request: Request, cid: str | None = None, timeout_s: float | None = None
+    ) -> Response:
+        """Run a service from async code; a sync service goes to a worker thread.
+
+        With ``timeout_s``, a call that takes longer raises
+        :class:`ServiceTimedOut`; a sync service's thread is abandoned (it
+        runs on, its result is dropped), an async one is cancelled.
+        """
+        if timeout_s is None:
+            return await self._arun(name, request, cid)
+        import anyio
+
+        cid = cid or new_cid()
+        with anyio.move_on_after(timeout_s):
+            return await self._arun(name, request, cid)
+        log.error("service_timed_out", service=name, cid=cid, timeout_s=timeout_s)
+        raise ServiceTimedOut(name, cid, timeout_s)
+
+    async def _arun(self, name: str, request: Request, cid: str | None) -> Response:
         deployed = self.registry.get(name)
         if not deployed.is_async:
             import anyio.to_thread
 
-            return await anyio.to_thread.run_sync(self.run, name, request, cid)
+            # Abandoned on cancel: a timed-out call or a shutdown past drain_s
+            # must not wait for a thread that may never finish.
+            return await anyio.to_thread.run_sync(
+                self.run, name, request, cid, abandon_on_cancel=True, limiter=self._thread_limiter()
+            )
         instance, invocation = self._prepare(deployed, request, cid)
         with self._outcome(deployed, invocation):
             await instance.handle()
         return instance.response
+
+    def _thread_limiter(self) -> CapacityLimiter:
+        from anyio import CapacityLimiter
+        from anyio.lowlevel import RunVar
+
+        if self._limiter is None:
+            self._limiter = RunVar(f"portway-service-threads-{id(self)}")
+        try:
+            return self._limiter.get()
+        except LookupError:
+            limiter = CapacityLimiter(self.threads)
+            self._limiter.set(limiter)
+            return limiter
 
     @contextmanager
     def _outcome(self, deployed: Deployed, invocation: Invocation) -> Iterator[None]:

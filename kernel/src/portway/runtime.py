@@ -25,6 +25,7 @@ from portway.httproutes import HttpRoutes
 from portway.invocation import Invoker
 from portway.plugins import Plugins, load_plugins
 from portway.pool import describe
+from portway.redaction import KNOWN
 from portway.registry import Deployed, Registry
 from portway.service import Request, Response
 from portway.store import Store, StoredItem
@@ -48,7 +49,7 @@ class Runtime:
         )
         self.registry = Registry()
         self.connections = Connections(self.catalog)
-        self.invoker = Invoker(self.registry, self.connections)
+        self.invoker = Invoker(self.registry, self.connections, env.settings.server.service_threads)
         self.deployer = Deployer(
             self.registry,
             env.pickup_dirs,
@@ -108,7 +109,9 @@ class Runtime:
         return self.invoker.run(delivery.service, request, cid=delivery.cid)
 
     def connection_settings(self, type_name: str, name: str) -> BaseModel:
-        return self.catalog.resolve("connection", type_name, name)
+        settings = self.catalog.resolve("connection", type_name, name)
+        KNOWN.add_model(settings)
+        return settings
 
     def connection_type(self, type_name: str) -> ConnectionType:
         return self.plugins.connection_type(type_name)
@@ -143,6 +146,7 @@ class Channels:
         try:
             declaration = self.runtime.plugins.channel_type(item.type)
             settings = self.runtime.catalog.resolve_item(item)
+            KNOWN.add_model(settings)
             runner = declaration.start(item.name, settings, self.runtime)
         except Exception as exc:
             self.failures[key] = describe(exc)

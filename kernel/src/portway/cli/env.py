@@ -84,45 +84,60 @@ def start(env: str, fg: bool, wait_s: float) -> None:
     if fg:
         from portway.server.__main__ import serve
 
-        sys.exit(serve(str(loaded.root)))
+        sys.exit(serve(str(loaded.root), to_terminal=True))
     _start(loaded, wait_s)
 
 
 def _start(env: environment.Environment, wait_s: float) -> None:
+    from portway.logfiles import open_private
+
     log_path = env.logs_dir / "server.log"
-    env.logs_dir.mkdir(exist_ok=True)
-    with open(log_path, "ab") as log_file:
+    # The server writes (and rotates) server.log itself; what it cannot log,
+    # a crash or an error before logging is set up, lands in stderr.log.
+    crash_path = env.logs_dir / "stderr.log"
+    crash_fd = open_private(crash_path)
+    try:
         process = subprocess.Popen(
             [sys.executable, "-m", "portway.server", str(env.root)],
             stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
+            stdout=crash_fd,
+            stderr=crash_fd,
             start_new_session=True,
             cwd=env.root,
         )
+    finally:
+        os.close(crash_fd)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise PortwayError(f"the server exited at start (code {process.returncode}):\n{_tail(log_path)}")
+            raise PortwayError(
+                f"the server exited at start (code {process.returncode}):\n{_tail(log_path, crash_path)}"
+            )
         try:
-            health = call(env, "GET", "/health", timeout=1)
+            call(env, "GET", "/health", timeout=1)
+            services = len(call(env, "GET", "/deploy", timeout=5)["services"])
         except PortwayError:
             time.sleep(0.05)
             continue
         click.echo(
-            f"Started {env.root} (pid {process.pid}) at {env.base_url}; "
-            f"{health['services']} services; log: {log_path}"
+            f"Started {env.root} (pid {process.pid}) at {env.base_url}; {services} services; log: {log_path}"
         )
         return
     process.terminate()
-    raise PortwayError(f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path)}")
+    raise PortwayError(f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path, crash_path)}")
 
 
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+def _tail(*paths: Path, lines: int = 15) -> str:
+    """The last lines of each log that has any."""
+    parts = []
+    for path in paths:
+        try:
+            text = "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            continue
+        if text:
+            parts.append(text)
+    return "\n".join(parts) or "(no log)"
 
 
 @click.command()

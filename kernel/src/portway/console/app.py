@@ -17,6 +17,7 @@ from portway.console.security import SecurityHeaders
 from portway.console.services import ServicePages
 from portway.console.site import Site
 from portway.runtime import Runtime
+from portway.server.failsafe import exception_handlers
 
 STATIC = Path(__file__).parent / "static"
 
@@ -36,7 +37,8 @@ def build_console(runtime: Runtime) -> Starlette:
         AccountPages(site),
     ):
         routes.extend(pages.routes())
-    app = Starlette(routes=routes)
+    # The server's handlers: a console page that raises answers JSON with a cid, as the API does.
+    app = Starlette(routes=routes, exception_handlers=exception_handlers())
     app.add_middleware(SecurityHeaders)
     app.state.site = site
     return app

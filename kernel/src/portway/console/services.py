@@ -12,16 +12,22 @@ from starlette.routing import Route
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 from portway.errors import NotFoundError, PortwayError
+from portway.server import payloads
 from portway.service import Request as ServiceRequest
 
 
-def _payload(text: str) -> Any:
-    """JSON when it parses, else the text as typed; empty is ``None``."""
+def _payload(text: str, max_depth: int) -> Any:
+    """JSON when it parses, else the text as typed; empty is ``None``.
+
+    JSON nested deeper than ``max_depth`` is refused (TooDeep), as on a channel.
+    """
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return payloads.load_json(text.encode(), max_depth)
+    except payloads.TooDeep:
+        raise
+    except payloads.BadPayload:
         return text
 
 
@@ -60,8 +66,11 @@ class ServicePages:
         text = str(request.state.form.get("payload", ""))
         try:
             # arun puts a sync service on a worker thread: the event loop never blocks.
+            server = self.site.runtime.env.settings.server
             response = await self.site.runtime.invoker.arun(
-                name, ServiceRequest(_payload(text), {}, "console")
+                name,
+                ServiceRequest(_payload(text, server.max_json_depth), {}, "console"),
+                timeout_s=server.service_timeout_s,
             )
         except PortwayError as exc:
             return await self.show(request, session, payload=text, failure=str(exc), status=502)

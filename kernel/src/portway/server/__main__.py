@@ -14,34 +14,54 @@ import sys
 from portway.errors import PortwayError
 
 
-def serve(env_path: str) -> int:
+def serve(env_path: str, to_terminal: bool = False) -> int:
+    """Run the server of ``env_path``; log to ``ENV/logs/server.log`` unless ``to_terminal``."""
     import uvicorn
 
     from portway import environment, logs
+    from portway.logfiles import LogFile
     from portway.runtime import Runtime
     from portway.server.app import ServerApp
+    from portway.server.listen import uvicorn_config
 
     env = environment.load(env_path)
-    logs.configure(env.settings.log.level, env.settings.log.format)
+    env.admin_key()  # refuses a key file others may read, before anything starts
+    log = env.settings.log
+    file = None if to_terminal else LogFile(env.logs_dir / "server.log", log.max_bytes, log.backups)
+    logs.configure(log.level, log.format, file=file)
     runtime = Runtime(env)
-    app = ServerApp(runtime)
-    config = uvicorn.Config(
-        app,
-        host=env.settings.server.host,
-        port=env.settings.server.port,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(env.settings.server.drain_s) or None,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(env, ServerApp(runtime)))
     env.pid_path.write_text(f"{os.getpid()}\n")
     try:
         server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises SIGINT once it has shut down
+        pass
     finally:
         with contextlib.suppress(OSError):
             env.pid_path.unlink()
-    return 0 if server.started else 1
+    code = 0 if server.started else 1
+    _exit_past_abandoned_threads(code)
+    return code
+
+
+def _exit_past_abandoned_threads(code: int) -> None:
+    """Exit now if service threads abandoned at shutdown still run: Python would wait for them."""
+    import logging
+    import threading
+    import time
+
+    import structlog
+
+    deadline = time.monotonic() + 0.5  # idle worker threads are ending on their own
+    running = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    running = [t for t in running if t.is_alive()]
+    if not running:
+        return
+    structlog.get_logger("portway.server").warning("exiting_with_abandoned_threads", threads=len(running))
+    logging.shutdown()
+    os._exit(code)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Every endpoint but ``/health`` needs the environment's API key
 (``ENV/admin.key``) as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``.
-Errors are JSON: ``{"error": ..., "field": ...}`` with 400, 401, 404, 409, 502.
+Errors are JSON: ``{"error": ..., "field": ...}`` with 400, 401, 404, 409, 413, 502, 504;
+a 500 always carries the ``cid`` its log line has.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from anyio import to_thread
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -26,13 +28,16 @@ from portway.errors import (
     PortwayError,
     SettingError,
 )
-from portway.invocation import ServiceFailed
+from portway.invocation import ServiceFailed, ServiceTimedOut, new_cid
 from portway.pool import describe
+from portway.redaction import KNOWN, without_credentials
 from portway.runtime import Runtime
 from portway.server import payloads
+from portway.server.limits import BodyTooLarge
 from portway.views import connection_type_view, plugin_views, service_view
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = structlog.get_logger("portway.admin_api")
 
 
 def error_response(exc: BaseException) -> JSONResponse:
@@ -49,9 +54,16 @@ def error_response(exc: BaseException) -> JSONResponse:
         return JSONResponse(body, 409)
     if isinstance(exc, ConnectionFailed):
         return JSONResponse(body, 502)
+    if isinstance(exc, BodyTooLarge):
+        return JSONResponse({**body, "limit": exc.limit}, 413, headers={"connection": "close"})
+    if isinstance(exc, ServiceTimedOut):
+        body["cid"] = exc.cid
+        return JSONResponse(body, 504)
     if isinstance(exc, ServiceFailed):
         body["cid"] = exc.cid
         return JSONResponse(body, 500)
+    body["cid"] = cid = new_cid()
+    log.error("admin_api_failed", cid=cid, error=str(exc), exc_info=exc)
     return JSONResponse(body, 500)
 
 
@@ -61,6 +73,10 @@ class AdminApi:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.key = runtime.env.admin_key()
+        KNOWN.add(self.key)  # masked in every log line from now on
+        server = runtime.env.settings.server
+        self.max_json_depth = server.max_json_depth
+        self.timeout_s = server.service_timeout_s
 
     def routes(self) -> list[Route]:
         g = self._guard
@@ -103,7 +119,7 @@ class AdminApi:
         return guarded
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "services": len(self.rt.registry.all())})
+        return JSONResponse({"status": "ok"})
 
     async def plugins(self, request: Request) -> Response:
         return JSONResponse(await to_thread.run_sync(plugin_views, self.rt.plugins))
@@ -118,7 +134,7 @@ class AdminApi:
         return JSONResponse([i.as_dict() for i in items])
 
     async def create_connection(self, request: Request) -> Response:
-        body = await _json(request, required=("type", "name"))
+        body = await self._json(request, required=("type", "name"))
         view = await to_thread.run_sync(
             lambda: self.rt.catalog.create(
                 "connection", body["type"], body["name"], _dict(body, "settings"), _dict(body, "pool")
@@ -134,7 +150,7 @@ class AdminApi:
 
     async def update_connection(self, request: Request) -> Response:
         p = request.path_params
-        body = await _json(request)
+        body = await self._json(request)
         view = await to_thread.run_sync(
             lambda: self.rt.catalog.update(
                 "connection", p["type"], p["name"], _dict(body, "settings"), _dict(body, "pool")
@@ -159,7 +175,7 @@ class AdminApi:
 
     async def run_action(self, request: Request) -> Response:
         p = request.path_params
-        body = await _json(request, allow_empty=True)
+        body = await self._json(request, allow_empty=True)
         result = await to_thread.run_sync(
             lambda: run_connection_action(self.rt, p["type"], p["name"], p["action"], body)
         )
@@ -182,7 +198,7 @@ class AdminApi:
         )
 
     async def create_channel(self, request: Request) -> Response:
-        body = await _json(request, required=("type", "name"))
+        body = await self._json(request, required=("type", "name"))
         view = await to_thread.run_sync(
             lambda: self.rt.catalog.create("channel", body["type"], body["name"], _dict(body, "settings"))
         )
@@ -206,9 +222,9 @@ class AdminApi:
     async def invoke(self, request: Request) -> Response:
         name = request.path_params["name"]
         payload = payloads.parse(
-            request.headers.get("content-type", "application/json"), await request.body()
+            request.headers.get("content-type", "application/json"), await request.body(), self.max_json_depth
         )
-        response = await self.rt.invoker.arun(name, _as_request(payload, request))
+        response = await self.rt.invoker.arun(name, _as_request(payload, request), timeout_s=self.timeout_s)
         rendered = payload_for_json(response.payload)
         return JSONResponse({"status": response.status, "payload": rendered, "headers": response.headers})
 
@@ -225,6 +241,18 @@ class AdminApi:
 
     async def _changed(self) -> None:
         await to_thread.run_sync(self.rt.refresh)
+
+    async def _json(self, request: Request, required: tuple[str, ...] = (), allow_empty: bool = False) -> Any:
+        raw = await request.body()
+        if not raw and allow_empty:
+            return {}
+        body = payloads.load_json(raw, self.max_json_depth)
+        if not isinstance(body, dict):
+            raise payloads.BadPayload("request body must be a JSON object")
+        for key in required:
+            if not isinstance(body.get(key), str) or not body[key]:
+                raise SettingError("request", key, "required; give a non-empty string")
+        return body
 
 
 def run_connection_action(rt: Runtime, type_name: str, name: str, action_name: str, body: Any) -> Any:
@@ -263,28 +291,13 @@ def payload_for_json(value: Any) -> Any:
 def _as_request(payload: Any, request: Request) -> Any:
     from portway.service import Request as ServiceRequest
 
-    return ServiceRequest(payload, dict(request.headers), "admin-api")
+    # The admin key (and any cookie) is the operator's, not the service's to read or log.
+    return ServiceRequest(payload, without_credentials(request.headers), "admin-api")
 
 
 def _bearer(header: str) -> str:
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
-
-
-async def _json(request: Request, required: tuple[str, ...] = (), allow_empty: bool = False) -> Any:
-    raw = await request.body()
-    if not raw and allow_empty:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise payloads.BadPayload(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise payloads.BadPayload("request body must be a JSON object")
-    for key in required:
-        if not isinstance(body.get(key), str) or not body[key]:
-            raise SettingError("request", key, "required; give a non-empty string")
-    return body
 
 
 def _dict(body: dict[str, Any], key: str) -> dict[str, Any]:

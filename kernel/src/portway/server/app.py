@@ -27,6 +27,9 @@ from portway.runtime import Runtime
 from portway.server import openapi
 from portway.server.admin_api import AdminApi
 from portway.server.channels import ChannelApp
+from portway.server.failsafe import Failsafe, exception_handlers
+from portway.server.limits import BodyLimit
+from portway.server.redirects import RelativeRedirects
 
 log = structlog.get_logger("portway.server")
 
@@ -41,7 +44,10 @@ class ServerApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.channels = ChannelApp(runtime)
-        self.admin = build_admin(runtime)
+        limit = runtime.env.settings.server.admin_max_body_bytes
+        self.admin = Failsafe(
+            RelativeRedirects(BodyLimit(build_admin(runtime), limit, "[server] admin_max_body_bytes"))
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and not _is_admin(scope["path"]):
@@ -67,7 +73,9 @@ def build_admin(runtime: Runtime) -> Starlette:
     console = _console(runtime)
     if console is not None:
         routes.append(Mount("/admin", app=console))
-    return Starlette(routes=routes, lifespan=lambda app: _lifespan(runtime))
+    return Starlette(
+        routes=routes, lifespan=lambda app: _lifespan(runtime), exception_handlers=exception_handlers()
+    )
 
 
 def _console(runtime: Runtime) -> Any:

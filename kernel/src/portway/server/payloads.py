@@ -12,22 +12,64 @@ class BadPayload(PortwayError):
     """The request body does not match its content type."""
 
 
-def parse(content_type: str, body: bytes) -> Any:
+class TooDeep(BadPayload):
+    """The request body nests JSON deeper than the limit."""
+
+
+DEFAULT_MAX_DEPTH = 64  # [server] max_json_depth
+
+
+def parse(content_type: str, body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """JSON to Python objects, ``text/*`` to ``str``, anything else ``bytes``; empty is ``None``."""
     if not body:
         return None
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadPayload(f"request body is not valid JSON: {exc}") from None
+        return load_json(body, max_depth)
     if kind.startswith("text/") or kind in ("application/x-www-form-urlencoded", "application/xml"):
         try:
             return body.decode(_charset(content_type))
         except (UnicodeDecodeError, LookupError) as exc:
             raise BadPayload(f"request body cannot be decoded as text: {exc}") from None
     return body
+
+
+def load_json(body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """``json.loads``, refusing invalid JSON and nesting deeper than ``max_depth`` with BadPayload."""
+    try:
+        value = json.loads(body)
+    except RecursionError:  # the C decoder's own guard, far past any sane limit
+        raise TooDeep(_too_deep(max_depth)) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadPayload(f"request body is not valid JSON: {exc}") from None
+    # Fewer brackets than the limit cannot nest deeper than it: two C-speed
+    # counts spare the usual small body the walk below.
+    if body.count(b"[") + body.count(b"{") > max_depth and _deeper_than(value, max_depth):
+        raise TooDeep(_too_deep(max_depth))
+    return value
+
+
+def _too_deep(max_depth: int) -> str:
+    return f"request body nests JSON deeper than {max_depth} levels ([server] max_json_depth)"
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects in ``value`` nest more than ``limit`` levels (no recursion)."""
+    # json.loads makes exactly dict and list: exact type checks are the cheap ones.
+    stack = [(value, 1)] if type(value) in _CONTAINERS else []
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > limit:
+            return True
+        inner = depth + 1
+        for child in item.values() if type(item) is dict else item:
+            if type(child) in _CONTAINERS:
+                push((child, inner))
+    return False
+
+
+_CONTAINERS = (dict, list)
 
 
 def _charset(content_type: str) -> str:
