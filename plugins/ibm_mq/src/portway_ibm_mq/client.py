@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from portway_ibm_mq import reasons
-from portway_ibm_mq.backend import Session, open_session
+from portway_ibm_mq.backend import open_session
 from portway_ibm_mq.message import (
     MQMD,
     MSGTYPE_DATAGRAM,
@@ -21,6 +21,7 @@ from portway_ibm_mq.message import (
     to_id,
 )
 from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.session import Session
 from portway_ibm_mq.settings import MQConnectionSettings
 
 

@@ -28,9 +28,10 @@ import structlog
 from portway.declarations import ChannelHost, Delivery
 from portway.pool import describe
 from portway_ibm_mq import deadletter, reasons
-from portway_ibm_mq.backend import QueueAttributes, Session, open_session
+from portway_ibm_mq.backend import open_session
 from portway_ibm_mq.message import FMT_STRING, Message
 from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.session import QueueAttributes, Session
 from portway_ibm_mq.settings import MQChannelSettings, MQConnectionSettings
 
 log = structlog.get_logger("portway.ibm_mq")

@@ -13,9 +13,9 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from portway.errors import PortwayError
-from portway_ibm_mq.backend import QueueAttributes
 from portway_ibm_mq.message import MQMD, NONE_ID, Message
 from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.session import QueueAttributes
 from portway_ibm_mq.settings import MQConnectionSettings
 
 T = TypeVar("T")

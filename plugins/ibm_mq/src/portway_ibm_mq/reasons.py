@@ -24,6 +24,7 @@ Q_MGR_QUIESCING = 2161
 HOST_NOT_AVAILABLE = 2538
 HCONN_ERROR = 2018
 BACKOUT_THRESHOLD_REACHED = 2362
+TRUNCATED_MSG_FAILED = 2080
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ _TABLE: tuple[Reason, ...] = (
         "check the queue manager name, that it is running and the host(port)",
     ),
     Reason(2063, "MQRC_SECURITY_ERROR", "the queue manager refused the security check; see its error log"),
-    Reason(2080, "MQRC_TRUNCATED_MSG_FAILED", "the message is larger than the buffer"),
+    Reason(TRUNCATED_MSG_FAILED, "MQRC_TRUNCATED_MSG_FAILED", "the message is larger than the buffer"),
     Reason(2082, "MQRC_UNKNOWN_ALIAS_BASE_Q", "the alias queue points to a queue that does not exist"),
     Reason(UNKNOWN_OBJECT_NAME, "MQRC_UNKNOWN_OBJECT_NAME", "define the queue or check its name"),
     Reason(2087, "MQRC_UNKNOWN_REMOTE_Q_MGR", "check the remote queue manager name"),
