@@ -1,5 +1,11 @@
 """Fixtures for the IBM MQ plugin: an in-memory queue manager, an environment
-with an ``ibm_mq`` connection to it, and a runtime booted with a channel."""
+with an ``ibm_mq`` connection to it, and a runtime booted with a channel.
+
+Every test that takes ``mq_settings`` (or a fixture built on it) runs twice:
+on the ``memory`` backend, and on the ``ibmmq`` backend, where IBM's own
+Python layer (the ``ibmmq`` package) runs over :mod:`ibmmqc_standin`, a
+stand-in for its C extension that serves the same in-memory queue manager.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import ibmmqc_standin
 import mq_probe
 import pytest
 
@@ -49,9 +56,41 @@ def probe() -> Iterator[mq_probe.Probe]:
         gate.set()
 
 
+@pytest.fixture(scope="session")
+def ibmmq() -> Any:
+    """IBM's ``ibmmq`` package, loaded over the stand-in for its C extension."""
+    return ibmmqc_standin.install()
+
+
+@pytest.fixture(params=["memory", "ibmmq"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which backend a test runs on; the ``ibmmq`` one goes through IBM's Python layer."""
+    if request.param == "ibmmq":
+        request.getfixturevalue("ibmmq")
+    return str(request.param)
+
+
 @pytest.fixture
-def mq_settings(qm: MemoryQueueManager) -> dict[str, Any]:
-    return {"backend": f"memory:{qm.name}", "queue_manager": qm.name, "reconnect_initial_s": 0.02}
+def mq_settings(qm: MemoryQueueManager, backend: str) -> Iterator[dict[str, Any]]:
+    """Settings of a connection to ``qm`` through ``backend``."""
+    if backend == "memory":
+        yield {"backend": f"memory:{qm.name}", "queue_manager": qm.name, "reconnect_initial_s": 0.02}
+        return
+    conn_name = f"127.0.0.1({listener_port(qm.name)})"
+    ibmmqc_standin.listen(conn_name, qm)
+    yield {
+        "backend": "ibmmq",
+        "queue_manager": qm.name,
+        "conn_name": conn_name,
+        "server_channel": "DEV.APP.SVRCONN",
+        "reconnect_initial_s": 0.02,
+    }
+    ibmmqc_standin.stop_listening(conn_name)
+
+
+def listener_port(name: str) -> int:
+    """A port number of its own for a queue manager's listener (nothing listens on it for real)."""
+    return 1024 + int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) % 60000
 
 
 @pytest.fixture

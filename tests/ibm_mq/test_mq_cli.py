@@ -34,11 +34,20 @@ def store_connection(env, settings, name="QM") -> None:
         runtime.close()
 
 
-def test_send_in_process_refuses_the_memory_backend_without_a_server(portway_env, mq_settings):
+def test_send_without_a_server_runs_in_process_but_not_on_the_memory_backend(
+    portway_env, mq_settings, qm, backend
+):
     store_connection(portway_env, mq_settings)
-    result = CliRunner().invoke(cli, ["mq", "send", str(portway_env.root), "QM", "Q", "--data", "x"])
-    assert result.exit_code == 1
-    assert "in-memory queue manager" in result.output and "portway start" in result.output
+    args = ["mq", "send", str(portway_env.root), "QM", "Q", "--data", "x", "-H", "k=v"]
+    result = CliRunner().invoke(cli, args)
+    if backend == "memory":  # that queue manager lives inside the server process
+        assert result.exit_code == 1
+        assert "in-memory queue manager" in result.output and "portway start" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    [message] = qm.messages("Q")
+    assert (message.body, message.properties) == (b"x", {"k": "v"})
+    assert json.loads(result.stdout)["msg_id"] == message.md.msg_id.hex()
 
 
 def test_send_needs_exactly_one_body(portway_env, mq_settings):

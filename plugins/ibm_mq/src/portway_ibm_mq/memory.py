@@ -211,7 +211,8 @@ class MemorySession:
             else:
                 target.push(stored)
                 self._cond.notify_all()
-            return final
+            # As MQPUT: MsgId and the context come back; Priority and Persistence are input only.
+            return final.with_(priority=md.priority, persistence=md.persistence)
 
     def get(
         self,

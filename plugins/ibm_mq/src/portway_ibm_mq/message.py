@@ -107,15 +107,45 @@ class MQMD:
 
 @dataclass(frozen=True)
 class Message:
-    """A message as got from a queue."""
+    """A message as a backend puts and gets it: body (any MQRFH2 included), MQMD, handle properties."""
 
     body: bytes
     md: MQMD
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8" if self.md.coded_char_set_id in (1208, 0) else "latin-1")
+        return decode_text(self.body, self.md.coded_char_set_id, self.md.encoding)
+
+
+# CCSIDs a queue manager commonly gives text in, and Python's codec for each.
+_CODECS = {
+    1208: "utf-8",
+    0: "utf-8",
+    819: "latin-1",
+    367: "ascii",
+    437: "cp437",
+    850: "cp850",
+    1252: "cp1252",
+    5348: "cp1252",
+    912: "iso8859-2",
+    37: "cp037",
+    500: "cp500",
+    1140: "cp1140",
+    1200: "utf-16",
+    13488: "utf-16",
+    17584: "utf-16",
+}
+
+
+def decode_text(data: bytes, ccsid: int, encoding: int = ENCODING_NATIVE) -> str:
+    """``data`` as text in the character set ``ccsid`` (UTF-16 in the byte order of ``encoding``)."""
+    codec = _CODECS.get(ccsid)
+    if codec is None:
+        raise ValueError(f"text in CCSID {ccsid}, which portway does not decode; read the bytes instead")
+    if codec == "utf-16":
+        codec = "utf-16-be" if encoding & 0x0F == 1 else "utf-16-le"
+    return data.decode(codec)
 
 
 def encode_body(data: Any, format: str | None) -> tuple[bytes, str]:

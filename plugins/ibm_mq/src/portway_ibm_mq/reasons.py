@@ -25,6 +25,7 @@ HOST_NOT_AVAILABLE = 2538
 HCONN_ERROR = 2018
 BACKOUT_THRESHOLD_REACHED = 2362
 TRUNCATED_MSG_FAILED = 2080
+RFH_FORMAT_ERROR = 2421
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ _TABLE: tuple[Reason, ...] = (
     Reason(2381, "MQRC_KEY_REPOSITORY_ERROR", "check key_repository: the stem of the .kdb file, readable"),
     Reason(2393, "MQRC_SSL_INITIALIZATION_ERROR", "check cipher_spec and key_repository"),
     Reason(2400, "MQRC_UNSUPPORTED_CIPHER_SUITE", "use a cipher spec the channel's SSLCIPH accepts"),
+    Reason(RFH_FORMAT_ERROR, "MQRC_RFH_FORMAT_ERROR", "the message's MQRFH2 header is malformed"),
     Reason(2537, "MQRC_CHANNEL_NOT_AVAILABLE", "the server-connection channel is stopped or at MAXINST"),
     Reason(
         HOST_NOT_AVAILABLE,
