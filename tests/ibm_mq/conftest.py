@@ -9,6 +9,7 @@ stand-in for its C extension that serves the same in-memory queue manager.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import textwrap
 from collections.abc import Callable, Iterator
@@ -21,8 +22,11 @@ import pytest
 from portway.environment import Environment
 from portway.runtime import Runtime
 from portway_ibm_mq import memory
+from portway_ibm_mq.backend import open_session
 from portway_ibm_mq.client import MQClient
 from portway_ibm_mq.memory import MemoryQueueManager
+from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.session import Session
 from portway_ibm_mq.settings import MQConnectionSettings
 
 RECORD_SERVICE = """
@@ -91,6 +95,25 @@ def mq_settings(qm: MemoryQueueManager, backend: str) -> Iterator[dict[str, Any]
 def listener_port(name: str) -> int:
     """A port number of its own for a queue manager's listener (nothing listens on it for real)."""
     return 1024 + int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) % 60000
+
+
+@pytest.fixture
+def connect(mq_settings: dict[str, Any]) -> Iterator[Callable[..., Session]]:
+    """``connect(user=, password=, queue_manager=)``: a session on the test's queue manager and backend."""
+    opened: list[Session] = []
+
+    def make(user: str = "", password: str = "", queue_manager: str | None = None) -> Session:
+        settings = {**mq_settings, "user": user, "password": password or None}
+        if queue_manager is not None:
+            settings["queue_manager"] = queue_manager
+        session = open_session(MQConnectionSettings.model_validate(settings))
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        with contextlib.suppress(MQError):
+            session.close()
 
 
 @pytest.fixture
