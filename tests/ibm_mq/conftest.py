@@ -80,7 +80,7 @@ def mq_settings(qm: MemoryQueueManager, backend: str) -> Iterator[dict[str, Any]
     if backend == "memory":
         yield {"backend": f"memory:{qm.name}", "queue_manager": qm.name, "reconnect_initial_s": 0.02}
         return
-    conn_name = f"127.0.0.1({listener_port(qm.name)})"
+    conn_name = ibmmqc_standin.address_for(qm.name)
     ibmmqc_standin.listen(conn_name, qm)
     yield {
         "backend": "ibmmq",
@@ -90,11 +90,6 @@ def mq_settings(qm: MemoryQueueManager, backend: str) -> Iterator[dict[str, Any]
         "reconnect_initial_s": 0.02,
     }
     ibmmqc_standin.stop_listening(conn_name)
-
-
-def listener_port(name: str) -> int:
-    """A port number of its own for a queue manager's listener (nothing listens on it for real)."""
-    return 1024 + int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) % 60000
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from typing import Any
 
 import mqi_constants as c
@@ -103,6 +104,11 @@ def listen(
 ) -> None:
     """Let clients reach ``manager`` at ``conn_name`` (``host(port)``) over these SVRCONN channels."""
     listeners[conn_name.replace(" ", "")] = Listener(manager, frozenset(channels))
+
+
+def address_for(name: str) -> str:
+    """A ``host(port)`` of its own for a queue manager's listener (no socket is opened)."""
+    return f"127.0.0.1({1024 + zlib.crc32(name.encode()) % 60000})"
 
 
 def stop_listening(conn_name: str) -> None:

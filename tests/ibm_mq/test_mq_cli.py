@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
+from pathlib import Path
 
+import ibmmqc_standin
 import pytest
 from click.testing import CliRunner
 
@@ -68,10 +71,26 @@ def test_ping_in_process_reports_the_reason_code(portway_env, mq_settings, qm):
 
 
 @pytest.fixture
-def configured_env(portway_env):
+def server_settings(backend, monkeypatch):
+    """Settings of a connection to the server process's queue manager CLI, through ``backend``.
+
+    For ``ibmmq`` the server loads IBM's layer over the stand-in at start: a
+    test-only ``sitecustomize`` on its PYTHONPATH, and a listener for CLI.
+    """
+    if backend == "memory":
+        return {"backend": "memory:CLI"}
+    conn_name = ibmmqc_standin.address_for("CLI")
+    site = Path(__file__).parent / "server_site"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("PORTWAY_TEST_MQ_LISTENERS", f"{conn_name}=CLI")
+    return {"backend": "ibmmq", "queue_manager": "CLI", "conn_name": conn_name}
+
+
+@pytest.fixture
+def configured_env(portway_env, server_settings):
     """Connections and the service file in place before the server starts (deployed at boot)."""
-    store_connection(portway_env, {"backend": "memory:CLI"})
-    store_connection(portway_env, {"backend": "memory:CLI"}, name="Demo QM")
+    store_connection(portway_env, server_settings)
+    store_connection(portway_env, server_settings, name="Demo QM")
     (portway_env.pickup_dirs[0] / "take.py").write_text(textwrap.dedent(TAKE_SERVICE))
     return portway_env
 
