@@ -37,7 +37,8 @@ class Record(Service):
     name = "mq.record"
 
     def handle(self):
-        probe.handle(self.request.payload, self.request.mq, self.request.headers)
+        r = self.request
+        probe.handle(r.payload, r.mq, r.headers, r.jms, r.properties)
 """
 
 
