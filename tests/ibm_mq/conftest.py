@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import textwrap
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import ibmmqc_standin
@@ -91,6 +93,22 @@ def mq_settings(qm: MemoryQueueManager, backend: str) -> Iterator[dict[str, Any]
         "reconnect_initial_s": 0.02,
     }
     ibmmqc_standin.stop_listening(conn_name)
+
+
+@pytest.fixture
+def server_settings(backend: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Settings of a connection to the server process's queue manager CLI, through ``backend``.
+
+    For ``ibmmq`` the server loads IBM's layer over the stand-in at start: a
+    test-only ``sitecustomize`` on its PYTHONPATH, and a listener for CLI.
+    """
+    if backend == "memory":
+        return {"backend": "memory:CLI"}
+    conn_name = ibmmqc_standin.address_for("CLI")
+    site = Path(__file__).parent / "server_site"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("PORTWAY_TEST_MQ_LISTENERS", f"{conn_name}=CLI")
+    return {"backend": "ibmmq", "queue_manager": "CLI", "conn_name": conn_name}
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
-from pathlib import Path
 
-import ibmmqc_standin
 import pytest
 from click.testing import CliRunner
 
@@ -71,22 +68,6 @@ def test_ping_in_process_reports_the_reason_code(portway_env, mq_settings, qm):
 
 
 @pytest.fixture
-def server_settings(backend, monkeypatch):
-    """Settings of a connection to the server process's queue manager CLI, through ``backend``.
-
-    For ``ibmmq`` the server loads IBM's layer over the stand-in at start: a
-    test-only ``sitecustomize`` on its PYTHONPATH, and a listener for CLI.
-    """
-    if backend == "memory":
-        return {"backend": "memory:CLI"}
-    conn_name = ibmmqc_standin.address_for("CLI")
-    site = Path(__file__).parent / "server_site"
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setenv("PORTWAY_TEST_MQ_LISTENERS", f"{conn_name}=CLI")
-    return {"backend": "ibmmq", "queue_manager": "CLI", "conn_name": conn_name}
-
-
-@pytest.fixture
 def configured_env(portway_env, server_settings):
     """Connections and the service file in place before the server starts (deployed at boot)."""
     store_connection(portway_env, server_settings)
@@ -105,6 +86,13 @@ def test_send_and_ping_through_the_running_server(configured_env, portway_server
     assert sent.exit_code == 0, sent.output
     md = json.loads(sent.stdout)
     assert md["queue"] == "DEV.QUEUE.1" and md["priority"] == 6 and len(md["msg_id"]) == 48
+    where = [str(portway_env.root), "Demo QM", "DEV.QUEUE.1"]
+    depth = runner.invoke(cli, ["mq", "depth", *where])
+    assert depth.stdout.strip() == "DEV.QUEUE.1: depth 1 (no backout threshold)", depth.output
+    listed = runner.invoke(cli, ["mq", "browse", *where])
+    assert listed.exit_code == 0 and md["msg_id"] in listed.stdout and "hello" in listed.stdout
+    [row] = json.loads(runner.invoke(cli, ["mq", "browse", *where, "--json"]).stdout)["messages"]
+    assert (row["body"], row["properties"], row["correl_id"]) == ("hello", "k=v", "6331" + "00" * 22)
     got = portway_server.invoke("mq.take", {"queue": "DEV.QUEUE.1"})
     assert got == {
         "text": "hello",
