@@ -94,7 +94,10 @@ def headers_of(md: MQMD, mcd: Mapping[str, Any], jms: Mapping[str, Any]) -> JMSH
     reply_to = jms.get("Rto")
     if reply_to is None and md.reply_to_q:
         reply_to = f"queue://{md.reply_to_q_mgr}/{md.reply_to_q}"
-    stamp = md.put_datetime
+    timestamp = jms.get("Tms")
+    if timestamp is None:  # the MQMD's put date and time, only when the RFH2 has none (strptime is slow)
+        stamp = md.put_datetime
+        timestamp = None if stamp is None else int(stamp.timestamp() * 1000)
     return JMSHeaders(
         message_id=message_id(md.msg_id),
         correlation_id=None if correlation is None else str(correlation),
@@ -104,7 +107,7 @@ def headers_of(md: MQMD, mcd: Mapping[str, Any], jms: Mapping[str, Any]) -> JMSH
             jms.get("Dlv"), PERSISTENT_MODE if md.persistence == PERSISTENT else NON_PERSISTENT_MODE
         ),
         priority=md.priority,
-        timestamp=_int(jms.get("Tms"), None if stamp is None else int(stamp.timestamp() * 1000)),
+        timestamp=_int(timestamp, None),
         expiration=_int(jms.get("Exp"), 0) or 0,
         type=_text(mcd.get("Type")),
         body_type=str(mcd.get("Msd") or ""),

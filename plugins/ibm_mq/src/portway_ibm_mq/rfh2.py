@@ -97,7 +97,7 @@ def _header(body: bytes, at: int, encoding: int, number: int) -> tuple[Header, i
         raise fail(f"StrucLength {length} is not a multiple of 4 of at least {FIXED_LENGTH}")
     if length > left:
         raise fail(f"StrucLength {length} runs past the end of the message ({left} bytes left)")
-    found = []
+    found: list[Folder] = []
     pos, end = at + FIXED_LENGTH, at + length
     while pos < end:
         if end - pos < 4:
@@ -121,7 +121,8 @@ def _folder(raw: bytes, ccsid: int, order: str) -> Folder:
         text = raw.decode("utf-8")
     else:
         raise LookupError(f"NameValueCCSID {ccsid} is not one MQ allows (1208, 1200, 13488, 17584)")
-    text = text.split("\0", 1)[0]
+    if "\0" in text:  # some producers end the folder with nulls, not blanks
+        text = text.split("\0", 1)[0]
     name, properties = folders.parse(text)
     return Folder(name, properties, text.rstrip())
 
