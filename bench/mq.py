@@ -227,7 +227,7 @@ def main() -> None:
     args = parser.parse_args()
     logs.configure("error")
     ibmmq = ibmmqc_standin.install()
-    print(f"calibration: sum(range(100)) takes {calibration():.2f} µs here (about 0.6 on an idle laptop)")
+    print(f"calibration: sum(range(100)) takes {calibration():.2f} µs here, to compare runs and machines")
     channel_table(args)
     parse_table(args, ibmmq)
 
