@@ -23,6 +23,8 @@ class Seen:
     mq: Any
     headers: dict[str, str]
     thread: str
+    jms: Any = None
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,10 +38,13 @@ class Probe:
     entered: dict[Any, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def handle(self, payload: Any, mq: Any, headers: dict[str, str]) -> None:
+    def handle(
+        self, payload: Any, mq: Any, headers: dict[str, str], jms: Any = None, properties: Any = None
+    ) -> None:
         key = payload if isinstance(payload, str | bytes | int) else None  # JSON payloads are not keys
         with self.lock:
-            self.seen.append(Seen(payload, mq, dict(headers), threading.current_thread().name))
+            thread = threading.current_thread().name
+            self.seen.append(Seen(payload, mq, dict(headers), thread, jms, dict(properties or {})))
             entered = self.entered.get(key)
             fail_once = key in self.fail_once
             self.fail_once.discard(key)

@@ -34,11 +34,20 @@ def store_connection(env, settings, name="QM") -> None:
         runtime.close()
 
 
-def test_send_in_process_refuses_the_memory_backend_without_a_server(portway_env, mq_settings):
+def test_send_without_a_server_runs_in_process_but_not_on_the_memory_backend(
+    portway_env, mq_settings, qm, backend
+):
     store_connection(portway_env, mq_settings)
-    result = CliRunner().invoke(cli, ["mq", "send", str(portway_env.root), "QM", "Q", "--data", "x"])
-    assert result.exit_code == 1
-    assert "in-memory queue manager" in result.output and "portway start" in result.output
+    args = ["mq", "send", str(portway_env.root), "QM", "Q", "--data", "x", "-H", "k=v"]
+    result = CliRunner().invoke(cli, args)
+    if backend == "memory":  # that queue manager lives inside the server process
+        assert result.exit_code == 1
+        assert "in-memory queue manager" in result.output and "portway start" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    [message] = qm.messages("Q")
+    assert (message.body, message.properties) == (b"x", {"k": "v"})
+    assert json.loads(result.stdout)["msg_id"] == message.md.msg_id.hex()
 
 
 def test_send_needs_exactly_one_body(portway_env, mq_settings):
@@ -59,10 +68,10 @@ def test_ping_in_process_reports_the_reason_code(portway_env, mq_settings, qm):
 
 
 @pytest.fixture
-def configured_env(portway_env):
+def configured_env(portway_env, server_settings):
     """Connections and the service file in place before the server starts (deployed at boot)."""
-    store_connection(portway_env, {"backend": "memory:CLI"})
-    store_connection(portway_env, {"backend": "memory:CLI"}, name="Demo QM")
+    store_connection(portway_env, server_settings)
+    store_connection(portway_env, server_settings, name="Demo QM")
     (portway_env.pickup_dirs[0] / "take.py").write_text(textwrap.dedent(TAKE_SERVICE))
     return portway_env
 
@@ -77,6 +86,13 @@ def test_send_and_ping_through_the_running_server(configured_env, portway_server
     assert sent.exit_code == 0, sent.output
     md = json.loads(sent.stdout)
     assert md["queue"] == "DEV.QUEUE.1" and md["priority"] == 6 and len(md["msg_id"]) == 48
+    where = [str(portway_env.root), "Demo QM", "DEV.QUEUE.1"]
+    depth = runner.invoke(cli, ["mq", "depth", *where])
+    assert depth.stdout.strip() == "DEV.QUEUE.1: depth 1 (no backout threshold)", depth.output
+    listed = runner.invoke(cli, ["mq", "browse", *where])
+    assert listed.exit_code == 0 and md["msg_id"] in listed.stdout and "hello" in listed.stdout
+    [row] = json.loads(runner.invoke(cli, ["mq", "browse", *where, "--json"]).stdout)["messages"]
+    assert (row["body"], row["properties"], row["correl_id"]) == ("hello", "k=v", "6331" + "00" * 22)
     got = portway_server.invoke("mq.take", {"queue": "DEV.QUEUE.1"})
     assert got == {
         "text": "hello",

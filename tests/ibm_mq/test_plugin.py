@@ -14,7 +14,7 @@ def test_registered_through_the_entry_point():
     assert status.status == "loaded"
     assert set(status.contributes) == {"connection:ibm_mq", "channel:ibm_mq"}
     connection = plugins.connection_type("ibm_mq")
-    assert [a.name for a in connection.actions] == ["send"]
+    assert [a.name for a in connection.actions] == ["send", "browse", "depth"]
     assert "password" in connection.settings.model_fields
     assert plugins.channel_type("ibm_mq").settings.model_fields["service"].is_required()
 

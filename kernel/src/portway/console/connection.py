@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portway.console import forms
+from portway.console import forms, records
 from portway.console.items import notice_of
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
@@ -137,6 +137,7 @@ class ConnectionPages:
         failure: str,
         status: int = 200,
     ) -> Response:
+        tables = records.tables_of(result)
         return self.site.render(
             request,
             "action.html",
@@ -149,20 +150,23 @@ class ConnectionPages:
             values=values,
             errors=errors,
             ran=result is not None,
-            result=_result_rows(result),
+            result=_result_rows(result, skip={table.label for table in tables}),
+            tables=tables,
             failure=failure,
         )
 
 
-def _result_rows(result: Any) -> list[tuple[str, str, bool]]:
+def _result_rows(result: Any, skip: set[str] | None = None) -> list[tuple[str, str, bool]]:
     """A result as (label, text, is_block) rows: each top-level key of a dict, else the whole value.
 
     Multi-line or long values (a transcript, a listing) are shown as a block,
-    short ones (``ok: true``, a message id) inline.
+    short ones (``ok: true``, a message id) inline; keys in ``skip`` are
+    shown as tables instead (``records``).
     """
     if result is None:
         return []
     pairs = list(result.items()) if isinstance(result, dict) else [("result", result)]
+    pairs = [(key, value) for key, value in pairs if str(key) not in (skip or set())]
     rows = []
     for key, value in pairs:
         text = _text(value)

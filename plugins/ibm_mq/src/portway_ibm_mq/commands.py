@@ -1,6 +1,6 @@
-"""``portway mq``: send a test message to a queue, ping a queue manager.
+"""``portway mq``: send a test message, browse a queue, inquire its depth, ping a queue manager.
 
-When the environment's server is running, both go through its admin API, so
+When the environment's server is running, these go through its admin API, so
 they use the server's connections (and reach an in-memory queue manager,
 which lives inside the server process); otherwise they run in this process.
 """
@@ -17,7 +17,7 @@ import click
 
 @click.group()
 def mq() -> None:
-    """IBM MQ: send test messages and ping queue managers."""
+    """IBM MQ: send test messages, browse queues and ping queue managers."""
 
 
 @mq.command()
@@ -39,6 +39,7 @@ def mq() -> None:
 @click.option("--reply-to", help="ReplyToQ.")
 @click.option("--format", "format_", help="MQMD Format (default MQSTR).")
 @click.option("--header", "-H", "headers", multiple=True, help="Message property as NAME=VALUE (repeatable).")
+@click.option("--jms/--mq", "jms", default=None, help="As a JMS message (MQRFH2); default: target_client.")
 def send(
     env: str,
     conn: str,
@@ -52,6 +53,7 @@ def send(
     reply_to: str | None,
     format_: str | None,
     headers: tuple[str, ...],
+    jms: bool | None,
 ) -> None:
     """Put one message on QUEUE through the ibm_mq connection CONN; print its MQMD."""
     if (data is None) == (body_file is None):
@@ -69,11 +71,57 @@ def send(
         ("correlation_id", correlation_id),
         ("reply_to", reply_to),
         ("format", format_),
+        ("jms", jms),
     ):
         if value is not None:
             arguments[key] = value
     result = _run(env, conn, "send", arguments)
     click.echo(json.dumps(result, indent=2))
+
+
+@mq.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.argument("conn")
+@click.argument("queue")
+@click.option("--limit", "-n", type=click.IntRange(1, 500), default=10, show_default=True, help="Messages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def browse(env: str, conn: str, queue: str, limit: int, as_json: bool) -> None:
+    """List QUEUE's first messages (MQMD fields, JMS headers, body), leaving them on the queue."""
+    result = _run(env, conn, "browse", {"queue": queue, "limit": limit})
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(_depth_line(result))
+    for row in result["messages"]:  # a block per message: ids are long and must not be cut
+        kind = row["jms"] or row["format"] or "no format"
+        click.echo(
+            f"#{row['#']} {row['put_at']} priority {row['priority']} {kind} {row['size']} bytes"
+            f" backouts {row['backout_count']}"
+        )
+        click.echo(f"   msg_id {row['msg_id']} correl_id {row['correl_id']}")
+        for label in ("JMSCorrelationID", "JMSDestination", "JMSType", "properties"):
+            if row[label]:
+                click.echo(f"   {label} {row[label]}")
+        click.echo(f"   {row['problem'] or row['body']}")
+
+
+@mq.command()
+@click.argument("env", type=click.Path(file_okay=False))
+@click.argument("conn")
+@click.argument("queue")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def depth(env: str, conn: str, queue: str, as_json: bool) -> None:
+    """Print QUEUE's depth (CURDEPTH) and its backout threshold and queue (BOTHRESH, BOQNAME)."""
+    result = _run(env, conn, "depth", {"queue": queue})
+    click.echo(json.dumps(result, indent=2) if as_json else _depth_line(result))
+
+
+def _depth_line(result: dict[str, Any]) -> str:
+    backout = "no backout threshold"
+    if result["backout_threshold"]:
+        target = result["backout_queue"] or "the dead-letter queue"
+        backout = f"backout after {result['backout_threshold']} to {target}"
+    return f"{result['queue']}: depth {result['depth']} ({backout})"
 
 
 @mq.command()

@@ -6,7 +6,11 @@ Each consumer has its own connection, so its unit of work is its own:
 2. a message whose BackoutCount reached the queue's BOTHRESH is moved to
    BOQNAME (or, without one, to the dead-letter queue behind an MQDLH with
    reason 2362) in the same unit of work, then committed: once, MQMD kept;
-3. otherwise the service is invoked; commit when it returns, back out
+3. a message whose MQRFH2 cannot be read is moved the same way at once
+   (reason 2421 MQRC_RFH_FORMAT_ERROR in the MQDLH), the parse error logged:
+   no retry can make it readable;
+4. otherwise the service is invoked with the body after any MQRFH2, the
+   properties and the JMS headers; commit when it returns, back out
    (BackoutCount + 1) when it raises.
 
 A lost connection (2009, 2161, 2538...) or any other MQ failure closes the
@@ -17,20 +21,20 @@ at any point leaves the message on the queue for the next consumer.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 
 from portway.declarations import ChannelHost, Delivery
 from portway.pool import describe
 from portway_ibm_mq import deadletter, reasons
-from portway_ibm_mq.backend import QueueAttributes, Session, open_session
-from portway_ibm_mq.message import FMT_STRING, Message
+from portway_ibm_mq.backend import open_session
+from portway_ibm_mq.message import Message
 from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.received import Received, receive
+from portway_ibm_mq.session import QueueAttributes, Session
 from portway_ibm_mq.settings import MQChannelSettings, MQConnectionSettings
 
 log = structlog.get_logger("portway.ibm_mq")
@@ -146,21 +150,31 @@ class Consumer:
                 attributes = session.queue_attributes(queue)  # BOTHRESH may have been altered
             threshold = attributes.backout_threshold or self.ctx.settings.default_backout_threshold
             if message.md.backout_count >= threshold:
-                self._dispose(session, message, attributes)
-            else:
-                self._process(session, message)
+                self._dispose(session, message, attributes, reasons.BACKOUT_THRESHOLD_REACHED)
+                continue
+            received = receive(message)
+            if received.problem:
+                log.error(
+                    "mq_message_unreadable",
+                    channel=self.ctx.channel,
+                    msg_id=message.md.msg_id.hex(),
+                    error=received.problem,
+                )
+                self._dispose(session, message, attributes, reasons.RFH_FORMAT_ERROR)
+                continue
+            self._process(session, received)
 
-    def _process(self, session: Session, message: Message) -> None:
+    def _process(self, session: Session, message: Received) -> None:
         ctx = self.ctx
         try:
-            payload = _payload(message, ctx.settings.data_format)
+            payload = message.payload(ctx.settings.data_format)
             ctx.host.dispatch(
                 Delivery(
                     service=ctx.settings.service,
                     payload=payload,
                     channel=ctx.channel,
-                    headers=message.properties,
-                    meta={"mq": message.md},
+                    headers=message.header_text(),
+                    meta={"mq": message.md, "jms": message.jms, "properties": message.properties},
                 )
             )
         except Exception as exc:
@@ -175,8 +189,8 @@ class Consumer:
             return
         session.commit()
 
-    def _dispose(self, session: Session, message: Message, attributes: QueueAttributes) -> None:
-        """Move a poison message off the queue, in this unit of work."""
+    def _dispose(self, session: Session, message: Message, attributes: QueueAttributes, reason: int) -> None:
+        """Move a poison message off the queue, as got, in this unit of work."""
         ctx = self.ctx
         queue = ctx.settings.queue
         fields = {"channel": ctx.channel, "queue": queue, "msg_id": message.md.msg_id.hex()}
@@ -200,16 +214,14 @@ class Consumer:
                 return
         dead_letter_queue = session.dead_letter_queue()
         if dead_letter_queue:
-            body, md = deadletter.wrap(
-                message, reasons.BACKOUT_THRESHOLD_REACHED, queue, session.queue_manager_name()
-            )
+            body, md = deadletter.wrap(message, reason, queue, session.queue_manager_name())
             session.put(dead_letter_queue, body, md, message.properties, syncpoint=True)
             session.commit()
             log.warning(
                 "mq_poison_message_dead_lettered",
                 **fields,
                 to=dead_letter_queue,
-                reason=reasons.BACKOUT_THRESHOLD_REACHED,
+                reason=reason,
             )
             return
         log.error(
@@ -219,16 +231,6 @@ class Consumer:
         )
         session.backout()
         self.ctx.stopping.wait(self.ctx.connection.reconnect_max_s)
-
-
-def _payload(message: Message, data_format: str) -> Any:
-    if data_format == "bytes":
-        return message.body
-    if data_format == "json":
-        return json.loads(message.body)
-    if data_format == "text" or message.md.format == FMT_STRING:
-        return message.text
-    return message.body
 
 
 def _close_quietly(session: Session) -> None:

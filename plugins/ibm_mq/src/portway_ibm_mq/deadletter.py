@@ -28,7 +28,7 @@ class DeadLetterHeader:
     coded_char_set_id: int
     format: str
     put_appl_name: str = "portway"
-    put_appl_type: int = 28
+    put_appl_type: int = 6  # MQAT_DEFAULT
     put_date: str = ""
     put_time: str = ""
 
@@ -45,7 +45,7 @@ def wrap(message: Message, reason: int, queue: str, queue_manager: str) -> tuple
         message.md.encoding,
         message.md.coded_char_set_id,
         _text(message.md.format, 8),
-        28,
+        6,  # PutApplType MQAT_DEFAULT
         _text("portway", 28),
         date.encode(),
         stamp.encode(),

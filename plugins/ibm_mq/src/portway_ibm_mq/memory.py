@@ -18,15 +18,14 @@ uncommitted gets return to their queues). It lives inside one process.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from portway_ibm_mq import reasons
-from portway_ibm_mq.backend import QueueAttributes
+from portway_ibm_mq.memory_queue import Position, Queue, StoredMessage
 from portway_ibm_mq.message import (
     MQMD,
     NONE_ID,
@@ -37,77 +36,17 @@ from portway_ibm_mq.message import (
     put_stamp,
 )
 from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.session import QueueAttributes
 
 DEFAULT_DEAD_LETTER_QUEUE = "SYSTEM.DEAD.LETTER.QUEUE"
 
 
-@dataclass
-class _Stored:
-    seq: int
-    body: bytes
-    md: MQMD
-    properties: dict[str, str]
-    expires_at: float | None
-    backout_count: int = 0
+class TruncatedMessage(MQError):
+    """2080 MQRC_TRUNCATED_MSG_FAILED: the message did not fit; it is still on the queue."""
 
-    def key(self) -> tuple[int, int]:
-        return (-self.md.priority, self.seq)
-
-    def matches(self, msg_id: bytes | None, correl_id: bytes | None) -> bool:
-        return (msg_id is None or self.md.msg_id == msg_id) and (
-            correl_id is None or self.md.correl_id == correl_id
-        )
-
-    def as_message(self, now: float) -> Message:
-        md = self.md.with_(backout_count=self.backout_count)
-        if self.expires_at is not None:
-            md = md.with_(expiry=max(1, int((self.expires_at - now) * 10)))
-        return Message(self.body, md, dict(self.properties))
-
-
-@dataclass
-class Queue:
-    """A local queue: its attributes and, inside, its messages."""
-
-    name: str
-    backout_threshold: int = 0
-    backout_queue: str = ""
-    max_depth: int = 5000
-    default_persistence: bool = False
-    default_priority: int = 0
-    _heap: list[tuple[int, int, _Stored]] = field(default_factory=list, repr=False)
-    _locked: int = field(default=0, repr=False)  # got under syncpoint, not yet committed
-    _pending: int = field(default=0, repr=False)  # put under syncpoint, not yet committed
-    _committed_gets: list[bytes] = field(default_factory=list, repr=False)
-
-    @property
-    def depth(self) -> int:
-        """CURDEPTH: visible messages plus those held in units of work."""
-        return len(self._heap) + self._locked + self._pending
-
-    def _push(self, stored: _Stored) -> None:
-        heapq.heappush(self._heap, (*stored.key(), stored))
-
-    def _take(self, msg_id: bytes | None, correl_id: bytes | None, now: float) -> _Stored | None:
-        if msg_id is None and correl_id is None:
-            while self._heap:
-                stored = heapq.heappop(self._heap)[2]
-                if stored.expires_at is None or stored.expires_at > now:
-                    return stored
-            return None
-        best: int | None = None
-        for index, (_p, _s, stored) in enumerate(self._heap):
-            if stored.expires_at is not None and stored.expires_at <= now:
-                continue
-            if stored.matches(msg_id, correl_id) and (best is None or self._heap[index] < self._heap[best]):
-                best = index
-        if best is None:
-            return None
-        stored = self._heap[best][2]
-        self._heap[best] = self._heap[-1]
-        self._heap.pop()
-        heapq.heapify(self._heap)
-        return stored
+    def __init__(self, queue: str, message: Message) -> None:
+        super().__init__(reasons.TRUNCATED_MSG_FAILED, "MQGET", queue)
+        self.message = message
 
 
 class MemoryQueueManager:
@@ -169,13 +108,12 @@ class MemoryQueueManager:
         """Browse: the visible messages in delivery order, left on the queue."""
         now = time.monotonic()
         with self._cond:
-            found = sorted(self._queue(queue, "MQGET")._heap)
-            return [s.as_message(now) for _p, _q, s in found if s.expires_at is None or s.expires_at > now]
+            return [s.as_message(now) for s in self._queue(queue, "MQGET").visible(now)]
 
     def committed_gets(self, queue: str) -> list[bytes]:
         """MsgIds of every message a committed get removed from ``queue``, in order."""
         with self._cond:
-            return list(self._queue(queue, "MQINQ")._committed_gets)
+            return list(self._queue(queue, "MQINQ").committed_gets)
 
     def connection_count(self) -> int:
         with self._cond:
@@ -203,9 +141,7 @@ class MemoryQueueManager:
         with self._cond:
             self.sever()
             for queue in self._queues.values():
-                kept = [entry for entry in queue._heap if entry[2].md.persistence == PERSISTENT]
-                heapq.heapify(kept)
-                queue._heap = kept
+                queue.keep_persistent()
 
     # the MQI
     def connect(self, queue_manager: str = "", user: str = "", password: str = "") -> MemorySession:
@@ -234,17 +170,17 @@ class MemoryQueueManager:
 
 
 class MemorySession:
-    """One connection to a :class:`MemoryQueueManager` (see ``backend.Session``)."""
+    """One connection to a :class:`MemoryQueueManager` (see ``session.Session``)."""
 
     def __init__(self, manager: MemoryQueueManager) -> None:
         self._manager = manager
         self._cond = manager._cond
-        self._gets: list[tuple[Queue, _Stored]] = []
-        self._puts: list[tuple[Queue, _Stored]] = []
+        self._gets: list[tuple[Queue, StoredMessage]] = []
+        self._puts: list[tuple[Queue, StoredMessage]] = []
         self._state = "open"
 
     def put(
-        self, queue: str, body: bytes, md: MQMD, properties: Mapping[str, str], *, syncpoint: bool
+        self, queue: str, body: bytes, md: MQMD, properties: Mapping[str, Any], *, syncpoint: bool
     ) -> MQMD:
         manager = self._manager
         with self._cond:
@@ -268,14 +204,15 @@ class MemorySession:
                 backout_count=0,
             )
             expires = time.monotonic() + md.expiry / 10 if md.expiry > 0 else None
-            stored = _Stored(next(manager._seq), bytes(body), final, dict(properties), expires)
+            stored = StoredMessage(next(manager._seq), bytes(body), final, dict(properties), expires)
             if syncpoint:
-                target._pending += 1
+                target.pending += 1
                 self._puts.append((target, stored))
             else:
-                target._push(stored)
+                target.push(stored)
                 self._cond.notify_all()
-            return final
+            # As MQPUT: MsgId and the context come back; Priority and Persistence are input only.
+            return final.with_(priority=md.priority, persistence=md.persistence)
 
     def get(
         self,
@@ -285,35 +222,76 @@ class MemorySession:
         syncpoint: bool,
         msg_id: bytes | None = None,
         correl_id: bytes | None = None,
+        fits: Callable[[Message], bool] | None = None,
     ) -> Message:
+        """MQGET (see ``session.Session``).
+
+        ``fits`` is MQGET's buffer: a message it refuses stays on the queue
+        and :class:`TruncatedMessage` (2080) carries it to the caller.
+        """
         deadline = time.monotonic() + max(0, wait_ms) / 1000
         with self._cond:
             while True:
                 self._check("MQGET")
                 source = self._manager._queue(queue, "MQGET")
                 now = time.monotonic()
-                stored = source._take(msg_id, correl_id, now)
+                stored = source.first(msg_id, correl_id, now)
                 if stored is not None:
                     break
                 if now >= deadline:
                     raise MQError(reasons.NO_MSG_AVAILABLE, "MQGET", queue)
                 self._cond.wait(deadline - now)
+            message = stored.as_message(now)
+            if fits is not None and not fits(message):
+                raise TruncatedMessage(queue, message)
+            source.remove(stored)
             if syncpoint:
-                source._locked += 1
+                source.locked += 1
                 self._gets.append((source, stored))
             else:
-                source._committed_gets.append(stored.md.msg_id)
-            return stored.as_message(now)
+                source.committed_gets.append(stored.md.msg_id)
+            return message
+
+    def browse_next(self, queue: str, after: Position | None) -> tuple[Message, Position]:
+        """MQGET with BROWSE_FIRST (``after`` None) or BROWSE_NEXT: the message past the cursor.
+
+        Returns it with the new cursor; raises 2033 at the end of the queue.
+        """
+        with self._cond:
+            self._check("MQGET")
+            now = time.monotonic()
+            stored = self._manager._queue(queue, "MQGET").after(after, now)
+            if stored is None:
+                raise MQError(reasons.NO_MSG_AVAILABLE, "MQGET", queue)
+            return stored.as_message(now), stored.position()
+
+    def browse(self, queue: str, limit: int) -> list[Message]:
+        found: list[Message] = []
+        cursor: Position | None = None
+        while len(found) < limit:
+            try:
+                message, cursor = self.browse_next(queue, cursor)
+            except MQError as exc:
+                if exc.reason != reasons.NO_MSG_AVAILABLE:
+                    raise
+                break
+            found.append(message)
+        return found
+
+    def depth(self, queue: str) -> int:
+        with self._cond:
+            self._check("MQINQ")
+            return self._manager._queue(queue, "MQINQ").depth
 
     def commit(self) -> None:
         with self._cond:
             self._check("MQCMIT")
             for queue, stored in self._gets:
-                queue._locked -= 1
-                queue._committed_gets.append(stored.md.msg_id)
+                queue.locked -= 1
+                queue.committed_gets.append(stored.md.msg_id)
             for queue, stored in self._puts:
-                queue._pending -= 1
-                queue._push(stored)
+                queue.pending -= 1
+                queue.push(stored)
             if self._puts:
                 self._cond.notify_all()
             self._gets.clear()
@@ -349,11 +327,11 @@ class MemorySession:
 
     def _undo(self) -> None:
         for queue, stored in self._gets:
-            queue._locked -= 1
+            queue.locked -= 1
             stored.backout_count += 1
-            queue._push(stored)  # same sequence number: back in its place
+            queue.push(stored)  # same sequence number: back in its place
         for queue, _stored in self._puts:
-            queue._pending -= 1
+            queue.pending -= 1
         if self._gets:
             self._cond.notify_all()
         self._gets.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +71,7 @@ class MQMD:
     put_date: str = ""
     put_time: str = ""
     put_appl_name: str = ""
-    put_appl_type: int = 28  # MQAT_PYTHON
+    put_appl_type: int = 6  # MQAT_DEFAULT (MQAT_UNIX); 28 would be MQAT_JAVA
     user_identifier: str = ""
     report: int = 0
     feedback: int = 0
@@ -90,7 +90,13 @@ class MQMD:
 
     def with_(self, **changes: Any) -> MQMD:
         """A copy with some fields changed."""
-        return replace(self, **changes)
+        unknown = changes.keys() - _MQMD_FIELDS
+        if unknown:
+            raise TypeError(f"MQMD has no field {sorted(unknown)[0]!r}")
+        # Not dataclasses.replace: that re-runs __init__ over all 19 fields, a few µs per message.
+        copy = object.__new__(MQMD)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: ids as hex."""
@@ -105,17 +111,50 @@ class MQMD:
         return f"MQMD({', '.join(shown)})"
 
 
+_MQMD_FIELDS = frozenset(f.name for f in fields(MQMD))
+
+
 @dataclass(frozen=True)
 class Message:
-    """A message as got from a queue."""
+    """A message as a backend puts and gets it: body (any MQRFH2 included), MQMD, handle properties."""
 
     body: bytes
     md: MQMD
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8" if self.md.coded_char_set_id in (1208, 0) else "latin-1")
+        return decode_text(self.body, self.md.coded_char_set_id, self.md.encoding)
+
+
+# CCSIDs a queue manager commonly gives text in, and Python's codec for each.
+_CODECS = {
+    1208: "utf-8",
+    0: "utf-8",
+    819: "latin-1",
+    367: "ascii",
+    437: "cp437",
+    850: "cp850",
+    1252: "cp1252",
+    5348: "cp1252",
+    912: "iso8859-2",
+    37: "cp037",
+    500: "cp500",
+    1140: "cp1140",
+    1200: "utf-16",
+    13488: "utf-16",
+    17584: "utf-16",
+}
+
+
+def decode_text(data: bytes, ccsid: int, encoding: int = ENCODING_NATIVE) -> str:
+    """``data`` as text in the character set ``ccsid`` (UTF-16 in the byte order of ``encoding``)."""
+    codec = _CODECS.get(ccsid)
+    if codec is None:
+        raise ValueError(f"text in CCSID {ccsid}, which portway does not decode; read the bytes instead")
+    if codec == "utf-16":
+        codec = "utf-16-be" if encoding & 0x0F == 1 else "utf-16-le"
+    return data.decode(codec)
 
 
 def encode_body(data: Any, format: str | None) -> tuple[bytes, str]:

@@ -13,9 +13,10 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from portway.errors import PortwayError
-from portway_ibm_mq.backend import QueueAttributes
+from portway_ibm_mq import descriptors, reasons
 from portway_ibm_mq.message import MQMD, NONE_ID, Message
 from portway_ibm_mq.reasons import MQError
+from portway_ibm_mq.session import QueueAttributes
 from portway_ibm_mq.settings import MQConnectionSettings
 
 T = TypeVar("T")
@@ -51,9 +52,12 @@ def connect(settings: MQConnectionSettings) -> NativeSession:
     cd = mq.CD()
     cd.ChannelName = settings.server_channel.encode()
     cd.ConnectionName = settings.conn_name.encode()
-    cd.ChannelType = cmqc.MQCHT_CLNTCONN
-    cd.TransportType = cmqc.MQXPT_TCP
-    options: dict[str, Any] = {"cd": cd}
+    cd.ChannelType = mq.CMQXC.MQCHT_CLNTCONN  # channel constants live in CMQXC, not CMQC
+    cd.TransportType = mq.CMQXC.MQXPT_TCP
+    # IBM's layer packs the MQCNO before it would add MQCNO_CLIENT_BINDING for an MQCD, and the
+    # C layer never adds it: ask for a client connection, or a machine with a queue manager
+    # installed tries a local (bindings) connection instead.
+    options: dict[str, Any] = {"cd": cd, "cno": mq.CNO(Options=cmqc.MQCNO_CLIENT_BINDING)}
     if settings.cipher_spec:
         cd.SSLCipherSpec = settings.cipher_spec.encode()
         sco = mq.SCO()
@@ -68,13 +72,16 @@ def connect(settings: MQConnectionSettings) -> NativeSession:
     return NativeSession(mq, qmgr)
 
 
-def _call(mq: ModuleType, operation: str, queue: str, work: Callable[[], T]) -> T:
+def _call(mq: ModuleType, operation: str, queue: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one call of the binding; its failure as an :class:`MQError` naming the operation and queue."""
     try:
-        return work()
+        return work(*args, **kwargs)
     except mq.MQMIError as exc:
         code = int(exc.reason)
         names = getattr(getattr(mq, "CMQSTRC", None), "MQRC_DICT", {})
         raise MQError(code, operation, queue, int(exc.comp), name=names.get(code)) from exc
+    except mq.PYIFError as exc:  # the library's own "not connected": the handle is gone
+        raise MQError(reasons.HCONN_ERROR, operation, queue) from exc
 
 
 def _text(value: Any) -> str:
@@ -84,7 +91,7 @@ def _text(value: Any) -> str:
 
 
 class NativeSession:
-    """A ``backend.Session`` over one MQ connection handle."""
+    """A ``session.Session`` over one MQ connection handle."""
 
     def __init__(self, mq: ModuleType, qmgr: Any) -> None:
         self.mq = mq
@@ -98,6 +105,7 @@ class NativeSession:
             c = self.cmqc
             options = {
                 "get": c.MQOO_INPUT_AS_Q_DEF,
+                "browse": c.MQOO_BROWSE,
                 "put": c.MQOO_OUTPUT,
                 "put-context": c.MQOO_OUTPUT | c.MQOO_SET_ALL_CONTEXT,
                 "inquire": c.MQOO_INQUIRE,
@@ -107,46 +115,44 @@ class NativeSession:
         return found
 
     def put(
-        self, queue: str, body: bytes, md: MQMD, properties: Mapping[str, str], *, syncpoint: bool
+        self, queue: str, body: bytes, md: MQMD, properties: Mapping[str, Any], *, syncpoint: bool
     ) -> MQMD:
         c = self.cmqc
         keep_context = bool(md.put_date)  # moving a message: keep its PutDate, PutTime, user...
         handle = self._open(queue, "put-context" if keep_context else "put")
-        native = self.mq.MD()
-        native.MsgId = md.msg_id
-        native.CorrelId = md.correl_id
-        native.Persistence = md.persistence
-        native.Priority = md.priority
-        native.Expiry = md.expiry
-        native.Format = md.format.encode().ljust(8)
-        native.MsgType = md.msg_type
-        native.ReplyToQ = md.reply_to_q.encode()
-        native.ReplyToQMgr = md.reply_to_q_mgr.encode()
-        native.Encoding = md.encoding
-        native.CodedCharSetId = md.coded_char_set_id
-        native.Report = md.report
-        native.Feedback = md.feedback
+        native = descriptors.to_native(self.mq, md, keep_context)
         options = c.MQPMO_SYNCPOINT if syncpoint else c.MQPMO_NO_SYNCPOINT
         options |= c.MQPMO_FAIL_IF_QUIESCING
         if md.msg_id == NONE_ID:
             options |= c.MQPMO_NEW_MSG_ID
         if keep_context:
             options |= c.MQPMO_SET_ALL_CONTEXT
-            native.PutDate = md.put_date.encode()
-            native.PutTime = md.put_time.encode()
-            native.UserIdentifier = md.user_identifier.encode()
-            native.PutApplName = md.put_appl_name.encode()
-            native.PutApplType = md.put_appl_type
-            native.BackoutCount = 0
         pmo = self.mq.PMO(Options=options)
-        if properties:
-            message_handle = self.mq.MessageHandle(self.qmgr)
+        if not properties:
+            _call(self.mq, "MQPUT", queue, lambda: handle.put(body, native, pmo))
+            return descriptors.from_native(native)
+        message_handle = _call(self.mq, "MQCRTMH", queue, lambda: self.mq.MessageHandle(self.qmgr))
+        try:
             for name, value in properties.items():
-                message_handle.properties.set(name, value)
+                kind, length = descriptors.property_type(c, value)
+                set_property = message_handle.properties.set
+                _call(
+                    self.mq,
+                    "MQSETMP",
+                    queue,
+                    set_property,
+                    name,
+                    value,
+                    property_type=kind,
+                    value_length=length,
+                )
             pmo.Version = c.MQPMO_VERSION_3
             pmo.OriginalMsgHandle = message_handle.msg_handle
-        _call(self.mq, "MQPUT", queue, lambda: handle.put(body, native, pmo))
-        return self._md(native)
+            _call(self.mq, "MQPUT", queue, lambda: handle.put(body, native, pmo))
+        finally:
+            with contextlib.suppress(MQError):  # a broken connection took the handle with it
+                _call(self.mq, "MQDLTMH", queue, message_handle.dlt)
+        return descriptors.from_native(native)
 
     def get(
         self,
@@ -159,19 +165,48 @@ class NativeSession:
     ) -> Message:
         c = self.cmqc
         handle = self._open(queue, "get")
-        native = self.mq.MD()
-        match = c.MQMO_NONE
-        if msg_id is not None:
-            native.MsgId = msg_id
-            match |= c.MQMO_MATCH_MSG_ID
-        if correl_id is not None:
-            native.CorrelId = correl_id
-            match |= c.MQMO_MATCH_CORREL_ID
+        native = self.mq.MD(MsgId=msg_id or NONE_ID, CorrelId=correl_id or NONE_ID)
         options = c.MQGMO_WAIT | c.MQGMO_FAIL_IF_QUIESCING
         options |= c.MQGMO_SYNCPOINT if syncpoint else c.MQGMO_NO_SYNCPOINT
-        gmo = self.mq.GMO(Options=options, WaitInterval=max(0, wait_ms), MatchOptions=match)
+        gmo = self._gmo(options, WaitInterval=max(0, wait_ms))
         body = _call(self.mq, "MQGET", queue, lambda: handle.get(None, native, gmo))
-        return Message(bytes(body), self._md(native), {})
+        return Message(bytes(body), descriptors.from_native(native), {})
+
+    def _gmo(self, options: int, **fields: Any) -> Any:
+        """An MQGMO that matches on ids (null ids match any message).
+
+        Properties come as an MQRFH2 in front of the body, typed, whatever
+        the queue's PROPCTL, for ``received`` to read with any RFH2 a JMS
+        producer wrote. Matching on both ids, not MQMO_NONE, is what makes
+        IBM's layer re-get *the same* message after a truncated first try
+        (it copies the MsgId into the MQMD before it retries).
+        """
+        c = self.cmqc
+        match = c.MQMO_MATCH_MSG_ID | c.MQMO_MATCH_CORREL_ID
+        options |= c.MQGMO_PROPERTIES_FORCE_MQRFH2
+        return self.mq.GMO(Options=options, MatchOptions=match, **fields)
+
+    def browse(self, queue: str, limit: int) -> list[Message]:
+        c = self.cmqc
+        handle = self._open(queue, "browse")
+        found: list[Message] = []
+        step = c.MQGMO_BROWSE_FIRST
+        while len(found) < limit:
+            native = self.mq.MD()
+            gmo = self._gmo(step | c.MQGMO_NO_WAIT | c.MQGMO_FAIL_IF_QUIESCING)
+            try:
+                body = _call(self.mq, "MQGET", queue, handle.get, None, native, gmo)
+            except MQError as exc:
+                if exc.reason != reasons.NO_MSG_AVAILABLE:
+                    raise
+                break
+            found.append(Message(bytes(body), descriptors.from_native(native), {}))
+            step = c.MQGMO_BROWSE_NEXT
+        return found
+
+    def depth(self, queue: str) -> int:
+        handle = self._open(queue, "inquire")
+        return int(_call(self.mq, "MQINQ", queue, lambda: handle.inquire(self.cmqc.MQIA_CURRENT_Q_DEPTH)))
 
     def commit(self) -> None:
         _call(self.mq, "MQCMIT", "", self.qmgr.commit)
@@ -183,48 +218,29 @@ class NativeSession:
         return _text(_call(self.mq, "MQINQ", "", lambda: self.qmgr.inquire(self.cmqc.MQCA_Q_MGR_NAME)))
 
     def queue_attributes(self, queue: str) -> QueueAttributes:
+        c = self.cmqc
         handle = self._open(queue, "inquire")
-        threshold = _call(self.mq, "MQINQ", queue, lambda: handle.inquire(self.cmqc.MQIA_BACKOUT_THRESHOLD))
-        backout_queue = _call(
-            self.mq, "MQINQ", queue, lambda: handle.inquire(self.cmqc.MQCA_BACKOUT_REQ_Q_NAME)
-        )
-        return QueueAttributes(int(threshold), _text(backout_queue))
+        selectors = [c.MQIA_BACKOUT_THRESHOLD, c.MQCA_BACKOUT_REQ_Q_NAME]
+        found = _call(self.mq, "MQINQ", queue, lambda: handle.inquire(selectors))  # one call, both
+        return QueueAttributes(int(found[selectors[0]]), _text(found[selectors[1]]))
 
     def dead_letter_queue(self) -> str:
         name = _call(self.mq, "MQINQ", "", lambda: self.qmgr.inquire(self.cmqc.MQCA_DEAD_LETTER_Q_NAME))
         return _text(name)
 
     def close(self) -> None:
-        # MQDISC would commit pending work; back it out first so a stop never commits by accident.
+        """Back out and disconnect; a connection that is already gone is closed all the same."""
         try:
-            self.backout()
-        finally:
-            for handle in self._queues.values():
-                # The connection may be gone; disconnecting below frees everything.
-                with contextlib.suppress(self.mq.MQMIError):
-                    handle.close()
-            self._queues.clear()
+            self.backout()  # MQDISC would commit what is left: never let it
+        except MQError as exc:
+            if not exc.connection_lost and exc.reason != reasons.HCONN_ERROR:
+                raise
+        for handle in self._queues.values():
+            with contextlib.suppress(self.mq.MQMIError, self.mq.PYIFError):
+                handle.close()
+        self._queues.clear()
+        try:
             _call(self.mq, "MQDISC", "", self.qmgr.disconnect)
-
-    def _md(self, native: Any) -> MQMD:
-        return MQMD(
-            msg_id=bytes(native.MsgId),
-            correl_id=bytes(native.CorrelId),
-            backout_count=int(native.BackoutCount),
-            persistence=int(native.Persistence),
-            priority=int(native.Priority),
-            expiry=int(native.Expiry),
-            format=_text(native.Format),
-            msg_type=int(native.MsgType),
-            reply_to_q=_text(native.ReplyToQ),
-            reply_to_q_mgr=_text(native.ReplyToQMgr),
-            encoding=int(native.Encoding),
-            coded_char_set_id=int(native.CodedCharSetId),
-            put_date=_text(native.PutDate),
-            put_time=_text(native.PutTime),
-            put_appl_name=_text(native.PutApplName),
-            put_appl_type=int(native.PutApplType),
-            user_identifier=_text(native.UserIdentifier),
-            report=int(native.Report),
-            feedback=int(native.Feedback),
-        )
+        except MQError as exc:
+            if not exc.connection_lost and exc.reason != reasons.HCONN_ERROR:
+                raise

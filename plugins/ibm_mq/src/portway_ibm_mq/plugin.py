@@ -44,6 +44,18 @@ def portway_connection_types() -> list[ConnectionType]:
                     arguments=actions.SendArguments,
                     run=actions.send,
                 ),
+                Action(
+                    name="browse",
+                    summary="List a queue's first messages (MQMD, JMS headers, body), leaving them there",
+                    arguments=actions.BrowseArguments,
+                    run=actions.browse,
+                ),
+                Action(
+                    name="depth",
+                    summary="A queue's depth, backout threshold and backout queue",
+                    arguments=actions.QueueArguments,
+                    run=actions.depth,
+                ),
             ),
             is_broken=is_connection_lost,
         )

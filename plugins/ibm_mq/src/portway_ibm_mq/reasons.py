@@ -24,6 +24,8 @@ Q_MGR_QUIESCING = 2161
 HOST_NOT_AVAILABLE = 2538
 HCONN_ERROR = 2018
 BACKOUT_THRESHOLD_REACHED = 2362
+TRUNCATED_MSG_FAILED = 2080
+RFH_FORMAT_ERROR = 2421
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ _TABLE: tuple[Reason, ...] = (
         "check the queue manager name, that it is running and the host(port)",
     ),
     Reason(2063, "MQRC_SECURITY_ERROR", "the queue manager refused the security check; see its error log"),
-    Reason(2080, "MQRC_TRUNCATED_MSG_FAILED", "the message is larger than the buffer"),
+    Reason(TRUNCATED_MSG_FAILED, "MQRC_TRUNCATED_MSG_FAILED", "the message is larger than the buffer"),
     Reason(2082, "MQRC_UNKNOWN_ALIAS_BASE_Q", "the alias queue points to a queue that does not exist"),
     Reason(UNKNOWN_OBJECT_NAME, "MQRC_UNKNOWN_OBJECT_NAME", "define the queue or check its name"),
     Reason(2087, "MQRC_UNKNOWN_REMOTE_Q_MGR", "check the remote queue manager name"),
@@ -73,6 +75,7 @@ _TABLE: tuple[Reason, ...] = (
     Reason(2381, "MQRC_KEY_REPOSITORY_ERROR", "check key_repository: the stem of the .kdb file, readable"),
     Reason(2393, "MQRC_SSL_INITIALIZATION_ERROR", "check cipher_spec and key_repository"),
     Reason(2400, "MQRC_UNSUPPORTED_CIPHER_SUITE", "use a cipher spec the channel's SSLCIPH accepts"),
+    Reason(RFH_FORMAT_ERROR, "MQRC_RFH_FORMAT_ERROR", "the message's MQRFH2 header is malformed"),
     Reason(2537, "MQRC_CHANNEL_NOT_AVAILABLE", "the server-connection channel is stopped or at MAXINST"),
     Reason(
         HOST_NOT_AVAILABLE,

@@ -53,6 +53,11 @@ class MQConnectionSettings(BaseModel):
     key_repository: Annotated[str, FileSetting(paths=_key_repository_files)] = Field(
         "", description="Key repository stem, e.g. /var/mqm/ssl/key (for key.kdb and key.sth)"
     )
+    target_client: Literal["mq", "jms"] = Field(
+        "mq",
+        description="What services send by default, as MQ's TARGCLIENT: 'mq' plain messages, "
+        "'jms' messages with an MQRFH2 that IBM MQ classes for JMS read as Text/BytesMessages",
+    )
     reconnect_initial_s: float = Field(
         0.5, gt=0, le=60, description="First wait before a channel reconnects after losing the QM"
     )

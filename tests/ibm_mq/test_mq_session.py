@@ -1,4 +1,5 @@
-"""The in-memory queue manager models MQ's semantics."""
+"""MQ's semantics through a session, on both backends: the in-memory queue manager directly,
+and the same queue manager through IBM's ``ibmmq`` layer and the stand-in for its C extension."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import time
 
 import pytest
 
-from portway_ibm_mq.memory import MemoryQueueManager
 from portway_ibm_mq.message import MQMD, NOT_PERSISTENT, PERSISTENT
 from portway_ibm_mq.reasons import MQError
 
@@ -28,17 +28,16 @@ def reason_of(call) -> int:
     return caught.value.reason
 
 
-def test_priority_first_then_fifo():
-    s = MemoryQueueManager("QM").connect()
+def test_priority_first_then_fifo(connect):
+    s = connect()
     for body, priority in [(b"a", 1), (b"b", 5), (b"c", 1), (b"d", 9), (b"e", 5)]:
         put(s, "Q", body, priority=priority)
     assert [get(s, "Q").body for _ in range(5)] == [b"d", b"b", b"e", b"a", b"c"]
     assert reason_of(lambda: get(s, "Q")) == 2033
 
 
-def test_get_under_syncpoint_is_invisible_until_commit_and_back_in_place_on_backout():
-    qm = MemoryQueueManager("QM")
-    a, b = qm.connect(), qm.connect()
+def test_get_under_syncpoint_is_invisible_until_commit_and_back_in_place_on_backout(connect):
+    a, b = connect(), connect()
     first = put(a, "Q", b"1")
     put(a, "Q", b"2")
     got = get(a, "Q", syncpoint=True)
@@ -51,9 +50,8 @@ def test_get_under_syncpoint_is_invisible_until_commit_and_back_in_place_on_back
     assert get(b, "Q").md.backout_count == 1
 
 
-def test_put_under_syncpoint_visible_only_after_commit():
-    qm = MemoryQueueManager("QM")
-    a, b = qm.connect(), qm.connect()
+def test_put_under_syncpoint_visible_only_after_commit(qm, connect):
+    a, b = connect(), connect()
     a.put("Q", b"x", MQMD(), {}, syncpoint=True)
     assert reason_of(lambda: get(b, "Q")) == 2033
     assert qm.depth("Q") == 1  # CURDEPTH counts uncommitted puts, like MQ
@@ -64,35 +62,33 @@ def test_put_under_syncpoint_visible_only_after_commit():
     assert qm.depth("Q") == 0
 
 
-def test_waiting_get_is_woken_by_a_put():
-    qm = MemoryQueueManager("QM")
-    consumer, producer = qm.connect(), qm.connect()
+def test_waiting_get_is_woken_by_a_put(connect):
+    consumer, producer = connect(), connect()
     threading.Timer(0.05, lambda: put(producer, "Q", b"late")).start()
     started = time.monotonic()
     assert get(consumer, "Q", wait_ms=5000).body == b"late"
     assert time.monotonic() - started < 2
 
 
-def test_restart_keeps_persistent_messages_and_returns_uncommitted_gets():
-    qm = MemoryQueueManager("QM")
+def test_restart_keeps_persistent_messages_and_returns_uncommitted_gets(qm, connect):
     qm.define_queue("Q", default_persistence=True)
-    s = qm.connect()
+    s = connect()
     put(s, "Q", b"kept")  # DEFPSIST(YES)
     put(s, "Q", b"lost", persistence=NOT_PERSISTENT)
     put(s, "Q", b"in flight", persistence=PERSISTENT)
-    c = qm.connect()
+    c = connect()
     assert get(c, "Q", syncpoint=True).body == b"kept"
     qm.restart()
     assert reason_of(lambda: get(c, "Q")) == 2009
     assert reason_of(c.commit) == 2009
-    fresh = qm.connect()
+    fresh = connect()
     bodies = [(m.body, m.md.backout_count) for m in qm.messages("Q")]
     assert bodies == [(b"kept", 1), (b"in flight", 0)]
     assert get(fresh, "Q").md.persistence == PERSISTENT
 
 
-def test_expired_messages_are_not_delivered():
-    s = MemoryQueueManager("QM").connect()
+def test_expired_messages_are_not_delivered(connect):
+    s = connect()
     put(s, "Q", b"short", expiry=1)  # tenths of a second
     put(s, "Q", b"long", expiry=600)
     time.sleep(0.15)
@@ -102,8 +98,8 @@ def test_expired_messages_are_not_delivered():
     assert reason_of(lambda: get(s, "Q")) == 2033
 
 
-def test_match_by_correlation_id():
-    s = MemoryQueueManager("QM").connect()
+def test_match_by_correlation_id(connect):
+    s = connect()
     put(s, "R", b"other", correl_id=b"B".ljust(24, b"\0"))
     put(s, "R", b"mine", correl_id=b"A".ljust(24, b"\0"))
     assert get(s, "R", correl_id=b"A".ljust(24, b"\0")).body == b"mine"
@@ -111,10 +107,10 @@ def test_match_by_correlation_id():
     assert get(s, "R").body == b"other"
 
 
-def test_reason_codes_for_full_unknown_unauthorised_and_unavailable():
-    qm = MemoryQueueManager("QM", autodefine=False)
+def test_reason_codes_for_full_unknown_unauthorised_and_unavailable(qm, connect):
+    qm.autodefine = False
     qm.define_queue("SMALL", max_depth=1)
-    s = qm.connect()
+    s = connect()
     put(s, "SMALL", b"1")
     assert reason_of(lambda: put(s, "SMALL", b"2")) == 2053
     assert reason_of(lambda: put(s, "NOPE", b"x")) == 2085
@@ -124,15 +120,14 @@ def test_reason_codes_for_full_unknown_unauthorised_and_unavailable():
     assert (error.comp, error.name) == (2, "MQRC_UNKNOWN_OBJECT_NAME")
     assert "define the queue" in str(error)
     qm.users = {"app": "secret"}
-    assert reason_of(lambda: qm.connect("QM", "app", "wrong")) == 2035
-    assert reason_of(lambda: qm.connect("OTHER", "app", "secret")) == 2059
+    assert reason_of(lambda: connect(user="app", password="wrong")) == 2035
+    assert reason_of(lambda: connect(user="app", password="secret", queue_manager="OTHER")) == 2059
     qm.set_available(False)
-    assert reason_of(lambda: qm.connect("QM", "app", "secret")) == 2538
+    assert reason_of(lambda: connect(user="app", password="secret")) == 2538
 
 
-def test_sever_breaks_connections_and_backs_out():
-    qm = MemoryQueueManager("QM")
-    s = qm.connect()
+def test_sever_breaks_connections_and_backs_out(qm, connect):
+    s = connect()
     put(s, "Q", b"x")
     get(s, "Q", syncpoint=True)
     qm.sever()
@@ -142,9 +137,8 @@ def test_sever_breaks_connections_and_backs_out():
     assert [(m.body, m.md.backout_count) for m in qm.messages("Q")] == [(b"x", 1)]
 
 
-def test_close_backs_out_uncommitted_work():
-    qm = MemoryQueueManager("QM")
-    s = qm.connect()
+def test_close_backs_out_uncommitted_work(qm, connect):
+    s = connect()
     put(s, "Q", b"x")
     get(s, "Q", syncpoint=True)
     s.close()
@@ -152,17 +146,17 @@ def test_close_backs_out_uncommitted_work():
     assert qm.committed_gets("Q") == []
 
 
-def test_many_threads_each_message_once():
-    qm = MemoryQueueManager("QM")
+def test_many_threads_each_message_once(qm, connect):
     qm.define_queue("Q", max_depth=10_000)
-    producer = qm.connect()
+    producer = connect()
     for i in range(2000):
         put(producer, "Q", str(i).encode())
     got: list[bytes] = []
     lock = threading.Lock()
 
-    def consume() -> None:
-        s = qm.connect()
+    sessions = [connect() for _ in range(6)]
+
+    def consume(s) -> None:
         while True:
             try:
                 m = get(s, "Q", syncpoint=True)
@@ -175,7 +169,7 @@ def test_many_threads_each_message_once():
             with lock:
                 got.append(m.body)
 
-    threads = [threading.Thread(target=consume) for _ in range(6)]
+    threads = [threading.Thread(target=consume, args=(s,)) for s in sessions]
     for t in threads:
         t.start()
     for t in threads:
