@@ -11,6 +11,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 from console_access import Admin, ConsoleClient
 
 from portway.console.throttle import FREE_FAILURES
@@ -35,6 +36,10 @@ def _all_at_once(jobs: list[Any]) -> list[int]:
 def _login_attempt(console: str, user: str, password: str) -> Any:
     client = ConsoleClient(console)
     token = client.csrf("/login")
+    # A new connection for the post: preparing 150 clients takes longer than the server keeps an
+    # idle keep-alive connection, and a post racing that close would fail for the wrong reason.
+    client.http.close()
+    client.http = httpx.Client(follow_redirects=False, timeout=30)
     return lambda: client.post("/login", {"csrf": token, "username": user, "password": password})
 
 
