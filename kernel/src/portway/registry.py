@@ -4,6 +4,12 @@ Readers never lock: ``get`` reads one dict that writers replace whole, so a
 request sees either the old or the new version of a file, never half.
 A request holds on to the class it got, so in-flight calls finish on the
 version they started with.
+
+History for rollback is bounded: ``history`` previous versions per service
+(``[hotdeploy] history``), none once a service is undeployed. A version
+that leaves the registry is handed to ``on_release`` so whoever froze it
+out of the garbage collector's way (the boot's ``gc.freeze()``) knows it
+may now be collected.
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import inspect
 import threading
 import time
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from portway.errors import DeployError, NotFoundError
 from portway.service import Service
 
-HISTORY_DEPTH = 5
+DEFAULT_HISTORY = 1
 _CO_COROUTINE = inspect.CO_COROUTINE
 
 
@@ -63,12 +69,22 @@ class Deployed(NamedTuple):
 
 
 class Registry:
-    """Services by name, with per-service history for rollback."""
+    """Services by name, with per-service history for rollback.
 
-    def __init__(self) -> None:
+    ``history``: how many versions before the live one each service keeps for rollback.
+    ``on_release``: called (under the registry's write lock) with each version dropped.
+    """
+
+    def __init__(
+        self,
+        history: int = DEFAULT_HISTORY,
+        on_release: Callable[[Deployed], None] | None = None,
+    ) -> None:
         self._live: dict[str, Deployed] = {}
         self._by_source: dict[str, tuple[str, ...]] = {}
         self._history: dict[str, list[Deployed]] = {}
+        self._depth = history + 1  # the live version and the ones kept before it
+        self.on_release = on_release
         self._write = threading.Lock()
 
     def get(self, name: str) -> Deployed:
@@ -146,8 +162,12 @@ class Registry:
                 waiting = retry
                 if not waiting or round_ == 1:
                     break
-            self._by_source = by_source
+            old_by_source, self._by_source = self._by_source, by_source
+            touched = old_by_source.keys() & changes.keys()  # C-level; few at boot, when new are many
+            gone = [n for s in touched for n in old_by_source[s] if n not in live] if touched else []
             self._live = live  # the one swap readers see
+            for name in gone:  # undeployed: nothing left to roll back to
+                self._release(self._history.pop(name, ()))
         return errors
 
     def _put_one(
@@ -177,12 +197,18 @@ class Registry:
                 del live[name]
 
     def rollback(self, name: str) -> Deployed:
-        """Go back to the version deployed before the live one."""
+        """Go back to the version deployed before the live one (the live one is dropped)."""
         with self._write:
             history = self._history.get(name, [])
             if name not in self._live or len(history) < 2:
-                raise NotFoundError("earlier version of service", name, "nothing to roll back to")
-            history.pop()
+                kept = self._depth - 1
+                raise NotFoundError(
+                    "earlier version of service",
+                    name,
+                    f"nothing to roll back to ([hotdeploy] history keeps {kept} earlier "
+                    f"version{'' if kept == 1 else 's'} of each service, from saves since the start)",
+                )
+            self._release([history.pop()])
             previous = history[-1]
             live = dict(self._live)
             live[name] = previous
@@ -195,10 +221,18 @@ class Registry:
     def _remember(self, item: Deployed) -> None:
         history = self._history.setdefault(item.name, [])
         if history and history[-1].version == item.version and history[-1].source == item.source:
+            self._release([history[-1]])
             history[-1] = item
             return
         history.append(item)
-        del history[:-HISTORY_DEPTH]
+        if len(history) > self._depth:
+            self._release(history[: -self._depth])
+            del history[: -self._depth]
+
+    def _release(self, versions: Iterable[Deployed]) -> None:
+        if self.on_release is not None:
+            for version in versions:
+                self.on_release(version)
 
     @staticmethod
     def _clash(source: str, incoming: Sequence[Deployed], live: dict[str, Deployed]) -> DeployError | None:

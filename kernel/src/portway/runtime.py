@@ -39,7 +39,7 @@ class Runtime:
         self.plugins = plugins or load_plugins(env.settings.plugins.disabled)
         self.store = Store.open(env)
         self.catalog = Catalog(self.store, SecretBox(env.secrets_key), self.plugins)
-        self.registry = Registry()
+        self.registry = Registry(history=env.settings.hotdeploy.history)
         self.connections = Connections(self.catalog)
         self.invoker = Invoker(self.registry, self.connections)
         self.deployer = Deployer(
@@ -47,6 +47,7 @@ class Runtime:
             env.pickup_dirs,
             cache_dir=env.cache_dir,
             import_timeout_s=env.settings.hotdeploy.import_timeout_s,
+            max_file_bytes=env.settings.hotdeploy.max_file_bytes,
         )
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()

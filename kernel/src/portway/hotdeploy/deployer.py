@@ -4,7 +4,9 @@ A batch is a set of paths that changed (every file at boot, a few on each
 save). Each file is all-or-nothing: a file that fails to deploy keeps its
 previous version live and is reported with file, line and error. Files are
 run on an :class:`~portway.hotdeploy.worker.ImportWorker` so one that never
-finishes importing is cut off after ``import_timeout_s``.
+finishes importing is cut off after ``import_timeout_s``; a server also keeps
+an :class:`~portway.hotdeploy.trail.ImportTrail` so that a file that ends
+the whole process at import is named afterwards.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import structlog
 
 from portway.errors import DeployError
 from portway.hotdeploy.cache import BytecodeCache
+from portway.hotdeploy.frozen import FrozenHeap
 from portway.hotdeploy.jobs import Jobs
 from portway.hotdeploy.ledger import Ledger
 from portway.hotdeploy.listing import Scanner, is_service_path, scan
 from portway.hotdeploy.loader import Loader, module_name_for
 from portway.hotdeploy.outcomes import MISSING, NO_SERVICE, UNCHANGED, BatchReport, Ready
 from portway.hotdeploy.status import describe, iso
+from portway.hotdeploy.trail import ImportTrail, last_import
 from portway.hotdeploy.worker import ImportWorker, TimedOut
 from portway.registry import Deployed, Registry
 
@@ -45,12 +49,16 @@ class Deployer:
         *,
         cache_dir: Path | None = None,
         import_timeout_s: float = 5.0,
+        max_file_bytes: int = 1 << 20,
     ) -> None:
         self.registry = registry
         self.dirs = dirs
         self.cache = BytecodeCache(cache_dir)
-        self.loader = Loader(self.cache)
+        self.loader = Loader(self.cache, max_file_bytes)
         self.worker = ImportWorker(import_timeout_s)
+        self.heap = FrozenHeap()
+        registry.on_release = self.heap.released
+        self.trail: ImportTrail | None = None
         self.ledger = Ledger()
         self.failures = self.ledger.failures
         self.jobs = Jobs(self.cache, self.loader, self.ledger)
@@ -85,7 +93,7 @@ class Deployer:
         finally:
             if was_enabled:
                 gc.enable()
-        gc.freeze()
+        self.heap.freeze()
         self.cache.save(self._known())
         self.last_boot = {
             "files": report.files,
@@ -151,6 +159,17 @@ class Deployer:
         log.info("rolled_back", service=name, version=previous.version, path=previous.source)
         return previous
 
+    def keep_trail(self, path: Path) -> str | None:
+        """Record each file being imported in ``path`` (see :mod:`~portway.hotdeploy.trail`).
+
+        Returns the file an earlier process was importing when it died, if its trail says so.
+        """
+        died_in = last_import(path)
+        if died_in is not None:
+            log.warning("last_run_died_importing", path=died_in)
+        self.trail = ImportTrail(path)
+        return died_in
+
     def save_cache(self) -> bool:
         return self.cache.save(self._known())
 
@@ -170,7 +189,7 @@ class Deployer:
             self.watcher = Watcher(
                 [d for d in self.dirs if d.is_dir()],
                 deploy=self._deploy_watched,
-                when_idle=self.save_cache,
+                when_idle=self._idle,
                 debounce_s=debounce_s,
             )
             self.watcher.start()
@@ -191,7 +210,11 @@ class Deployer:
 
     def _deploy_watched(self, paths: list[str]) -> bool:
         """A batch from the watcher; True when there is work for the next idle moment."""
-        return self.deploy_paths(paths).compiled > 0
+        return self.deploy_paths(paths).compiled > 0 or self.heap.stale
+
+    def _idle(self) -> None:
+        self.save_cache()
+        self.heap.collect()
 
     def _expand(self, paths: Iterable[str]) -> list[str]:
         """Folders become the files in and under them; helpers bring the files that import them."""
@@ -221,11 +244,17 @@ class Deployer:
             todo = list(dict.fromkeys(paths)) if boot and not forced else sorted(set(paths) | forced)
             compiled_before = self.loader.compiled
             now = time.time()  # the batch's deploy time, for every file in it
+            progress = self.trail.begin(todo) if self.trail is not None else None
             if boot:
                 self.jobs.boot_now = now
-                outcomes = self.worker.map(self.jobs.boot, todo)
+                outcomes = self.worker.map(self.jobs.boot, todo, progress)
             else:
-                outcomes = self.worker.run([partial(self.jobs.load, p, p in forced, now) for p in todo])
+                # Named before they run: a file that ends the process at import is in the log.
+                log.info("deploying", paths=todo if len(todo) <= 20 else [*todo[:20], f"+{len(todo) - 20}"])
+                jobs = [partial(self.jobs.load, p, p in forced, now) for p in todo]
+                outcomes = self.worker.run(jobs, progress)
+            if self.trail is not None:
+                self.trail.end()
             report.files = len(todo)
             self._apply(todo, outcomes, report)
             report.compiled = self.loader.compiled - compiled_before

@@ -15,8 +15,9 @@ import structlog
 from portway.errors import DeployError
 from portway.hotdeploy.cache import BytecodeCache, digest_of, signature
 from portway.hotdeploy.ledger import Ledger
-from portway.hotdeploy.loader import Loader, read_source
+from portway.hotdeploy.loader import Loader
 from portway.hotdeploy.outcomes import MISSING, UNCHANGED, ready
+from portway.hotdeploy.sources import read_source, too_big
 
 log = structlog.get_logger("portway.hotdeploy")
 
@@ -35,6 +36,9 @@ class Jobs:
         now = self.boot_now
         known = self.cache.by_stat(path)
         if known is not None:
+            size = known[2][1] if known[2] is not None else 0  # as stat'ed just now
+            if size > self.loader.max_file_bytes:  # cached before the limit was lowered
+                return too_big(path, size, self.loader.max_file_bytes)
             try:
                 return ready(self.loader.run(path, known[0], known[1], False, known[3]), now)
             except DeployError as exc:
@@ -49,7 +53,7 @@ class Jobs:
             stat: list[os.stat_result] = []
             started_ns = time.time_ns()
             try:
-                source = read_source(path, stat)
+                source = read_source(path, stat, self.loader.max_file_bytes)
             except FileNotFoundError:
                 if os.path.islink(path):
                     return DeployError(path, None, "symlink points to a missing file; fix or remove the link")

@@ -40,10 +40,15 @@ class TimedOut:
     seconds: float
 
 
+# Where a batch without a trail writes the index of its running job (nobody reads it).
+_NO_TRAIL = memoryview(bytearray(4)).cast("i")
+
+
 class _Batch(Generic[T]):
-    def __init__(self, fn: Callable[[Any], T], items: Sequence[Any]) -> None:
+    def __init__(self, fn: Callable[[Any], T], items: Sequence[Any], progress: memoryview | None) -> None:
         self.fn = fn
         self.items = items
+        self.progress = _NO_TRAIL if progress is None else progress
         self.results: list[T | TimedOut] = []
         self.started = time.monotonic()  # when the current job started
         self.done = threading.Event()
@@ -65,6 +70,9 @@ class _Thread(threading.Thread):
                     return
                 if not self._run(batch):
                     return
+                # Dropped now, not at the next batch: its results hold the classes and
+                # errors of the files it ran, which must be free to go once replaced.
+                del batch
         except ImportTimeout:
             return
         finally:
@@ -72,13 +80,14 @@ class _Thread(threading.Thread):
 
     def _run(self, batch: _Batch[object]) -> bool:
         """Run the batch's jobs from where it stands; False when this thread was abandoned."""
-        fn, items, results, lock = batch.fn, batch.items, batch.results, batch.lock
+        fn, items, results, lock, progress = batch.fn, batch.items, batch.results, batch.lock, batch.progress
         with lock:
             if batch.abandoned:
                 return False
             batch.started = time.monotonic()
         index = len(results)
         while index < len(items):
+            progress[0] = index  # the trail: which file a crash of the whole process was in
             result = fn(items[index])
             with lock:  # one lock per job: the waiter reads `started` and may abandon us
                 if batch.abandoned:
@@ -105,13 +114,18 @@ class ImportWorker:
         with self._lock:
             return len(self._stuck)
 
-    def run(self, jobs: Sequence[Callable[[], T]]) -> list[T | TimedOut]:
-        """Run ``jobs`` in order; a job that overruns yields :class:`TimedOut`. Not reentrant."""
-        return self.map(operator.call, jobs)
+    def run(self, jobs: Sequence[Callable[[], T]], progress: memoryview | None = None) -> list[T | TimedOut]:
+        """Run ``jobs`` in order; a job that overruns yields :class:`TimedOut`. Not reentrant.
 
-    def map(self, fn: Callable[[Any], T], items: Sequence[Any]) -> list[T | TimedOut]:
+        ``progress``: a one-int cell that gets each job's index before the job runs.
+        """
+        return self.map(operator.call, jobs, progress)
+
+    def map(
+        self, fn: Callable[[Any], T], items: Sequence[Any], progress: memoryview | None = None
+    ) -> list[T | TimedOut]:
         """``fn(item)`` for each item in order, as :meth:`run` runs jobs (with no job object per item)."""
-        batch: _Batch[T] = _Batch(fn, items)
+        batch: _Batch[T] = _Batch(fn, items, progress)
         if not items:
             return []
         while True:
@@ -148,7 +162,7 @@ class ImportWorker:
                     return False
 
     def _resume(self, old: _Batch[T]) -> _Batch[T]:
-        batch: _Batch[T] = _Batch(old.fn, old.items)
+        batch: _Batch[T] = _Batch(old.fn, old.items, old.progress)
         batch.results = old.results
         return batch
 
