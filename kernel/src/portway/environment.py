@@ -111,8 +111,9 @@ class Environment:
         return self.root / "logs"
 
     @property
-    def pid_path(self) -> Path:
-        return self.root / "server.pid"
+    def lock_path(self) -> Path:
+        """Held by the running server for its whole life, with its pid inside (see portway.serverlock)."""
+        return self.root / "server.lock"
 
     @property
     def store_url(self) -> str:
