@@ -82,8 +82,10 @@ class Registry:
     ) -> None:
         self._live: dict[str, Deployed] = {}
         self._by_source: dict[str, tuple[str, ...]] = {}
-        self._history: dict[str, list[Deployed]] = {}
-        self._depth = history + 1  # the live version and the ones kept before it
+        # Versions deployed before the live one, oldest first; none until a service is replaced
+        # (so a boot of thousands of services keeps no history at all).
+        self._previous: dict[str, list[Deployed]] = {}
+        self._kept = history
         self.on_release = on_release
         self._write = threading.Lock()
 
@@ -151,10 +153,12 @@ class Registry:
                         continue
                     if errors:
                         errors.pop(source, None)
+                    replaced = [live.get(item.name) for item in incoming]
                     self._drop_source(source, live, by_source)
-                    for item in incoming:
+                    for item, old in zip(incoming, replaced, strict=True):
                         live[item.name] = item
-                        self._remember(item)
+                        if old is not None:
+                            self._keep(old, item)
                     if incoming:
                         by_source[source] = tuple([d.name for d in incoming])
                     else:
@@ -165,9 +169,9 @@ class Registry:
             old_by_source, self._by_source = self._by_source, by_source
             touched = old_by_source.keys() & changes.keys()  # C-level; few at boot, when new are many
             gone = [n for s in touched for n in old_by_source[s] if n not in live] if touched else []
-            self._live = live  # the one swap readers see
+            old_live, self._live = self._live, live  # the one swap readers see
             for name in gone:  # undeployed: nothing left to roll back to
-                self._release(self._history.pop(name, ()))
+                self._release([*self._previous.pop(name, ()), old_live[name]])
         return errors
 
     def _put_one(
@@ -183,10 +187,8 @@ class Registry:
             self._drop_source(source, live, by_source)
         live[name] = item
         by_source[source] = (name,)
-        if name in self._history:
-            self._remember(item)
-        else:
-            self._history[name] = [item]
+        if current is not None:
+            self._keep(current, item)
         return True
 
     @staticmethod
@@ -199,35 +201,38 @@ class Registry:
     def rollback(self, name: str) -> Deployed:
         """Go back to the version deployed before the live one (the live one is dropped)."""
         with self._write:
-            history = self._history.get(name, [])
-            if name not in self._live or len(history) < 2:
-                kept = self._depth - 1
+            previous = self._previous.get(name)
+            if name not in self._live or not previous:
+                kept = self._kept
                 raise NotFoundError(
                     "earlier version of service",
                     name,
                     f"nothing to roll back to ([hotdeploy] history keeps {kept} earlier "
                     f"version{'' if kept == 1 else 's'} of each service, from saves since the start)",
                 )
-            self._release([history.pop()])
-            previous = history[-1]
+            back = previous.pop()
             live = dict(self._live)
-            live[name] = previous
+            self._release([live[name]])
+            live[name] = back
             self._live = live
-            return previous
+            return back
 
     def history(self, name: str) -> list[Deployed]:
-        return list(self._history.get(name, []))
+        """The versions of ``name`` kept, oldest first, the live one last; empty when not deployed."""
+        live = self._live.get(name)
+        return [*self._previous.get(name, ()), live] if live is not None else []
 
-    def _remember(self, item: Deployed) -> None:
-        history = self._history.setdefault(item.name, [])
-        if history and history[-1].version == item.version and history[-1].source == item.source:
-            self._release([history[-1]])
-            history[-1] = item
+    def _keep(self, old: Deployed, new: Deployed) -> None:
+        """``new`` replaced ``old``: keep ``old`` for rollback, within the bound."""
+        if old.version == new.version and old.source == new.source:
+            self._release([old])  # the same version again (a redeploy after a rollback)
             return
-        history.append(item)
-        if len(history) > self._depth:
-            self._release(history[: -self._depth])
-            del history[: -self._depth]
+        previous = self._previous.setdefault(new.name, [])
+        previous.append(old)
+        excess = len(previous) - self._kept
+        if excess > 0:
+            self._release(previous[:excess])
+            del previous[:excess]
 
     def _release(self, versions: Iterable[Deployed]) -> None:
         if self.on_release is not None:
