@@ -440,7 +440,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--skip-server", action="store_true", help="skip the sections that start the server")
-    parser.add_argument("--warm-only", action="store_true", help="only section 1 (warm-cache boot vs the floor)")
+    parser.add_argument("--warm-only", action="store_true", help="only section 1 (warm boot vs floor)")
     args = parser.parse_args()
     quiet_logs()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
