@@ -171,7 +171,8 @@ class Registry:
             gone = [n for s in touched for n in old_by_source[s] if n not in live] if touched else []
             old_live, self._live = self._live, live  # the one swap readers see
             for name in gone:  # undeployed: nothing left to roll back to
-                self._release([*self._previous.pop(name, ()), old_live[name]])
+                last = old_live.get(name)
+                self._release([*self._previous.pop(name, ()), *([last] if last is not None else [])])
         return errors
 
     def _put_one(
