@@ -23,7 +23,7 @@ Sections:
 5. 100 redeploys while a thread calls the service without pause: failed calls
    (goal: zero), in process and over HTTP against the running server.
 
-    .venv/bin/python bench/deploy.py [--rounds 7] [--saves 200] [--skip-server]
+    .venv/bin/python bench/deploy.py [--rounds 7] [--saves 200] [--skip-server] [--warm-only]
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def rate_line(label: str, files: int, times: list[float], cpu: list[float]) -> f
     return rate
 
 
-def warm_and_cold(work: Path, rounds: int) -> None:
+def warm_and_cold(work: Path, rounds: int, cold: bool = True) -> None:
     print("1. deploy from warm cache, each boot in a fresh process")
     print("   (scan + one pack read + run every file as a fresh module + registry swap)")
     for files in (1000, 5000):
@@ -206,6 +206,8 @@ def warm_and_cold(work: Path, rounds: int) -> None:
         print(
             f"  {'':<20} goal >= {RATE_GOAL:,.0f}/s (wall, best): {'met' if rate >= RATE_GOAL else 'NOT met'}"
         )
+    if not cold:
+        return
     print("2. cold compile (no pack: read, hash, compile, run, write the pack)")
     root = make_env(work / "cold1000", 1000)
     times, cpu = [], []
@@ -438,12 +440,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--skip-server", action="store_true", help="skip the sections that start the server")
+    parser.add_argument("--warm-only", action="store_true", help="only section 1 (warm boot vs floor)")
     args = parser.parse_args()
     quiet_logs()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     work = Path(tempfile.mkdtemp(prefix="portway-bench-deploy-"))
     try:
-        warm_and_cold(work, args.rounds)
+        warm_and_cold(work, args.rounds, cold=not args.warm_only)
+        if args.warm_only:
+            return
         if not args.skip_server:
             server_start(work, args.rounds)
         save_latency(work, args.saves)

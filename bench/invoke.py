@@ -305,7 +305,7 @@ def main() -> None:
         try:
             port = free_port()
             env = start_portway(work, port)
-            ours = Target("portway", port, int((env / "server.pid").read_text()))
+            ours = Target("portway", port, int((env / "server.lock").read_text().split()[0]))
             bare = Target("starlette", bare_port, bare_proc.pid)
             wait_ready(bare.port)
             for path in CASES:

@@ -266,7 +266,8 @@ def test_execute_script(remote: Remote, tmp_path: Path) -> None:
         pwd
     """
     transcript = c.execute(script)
-    assert "sftp> put" in transcript and "renamed" not in transcript.split("sftp> ls")[0]
+    assert "ftp> put" in transcript and "renamed" not in transcript.split("ftp> ls")[0]
+    assert "sftp>" not in transcript
     assert "up.txt" in transcript
     assert (tmp_path / "got.txt").read_text() == "from local"
     assert stat.S_IMODE((remote.local / "work" / "renamed.txt").stat().st_mode) == 0o640

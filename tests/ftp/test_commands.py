@@ -37,10 +37,33 @@ def test_exec_runs_a_script(servers: Any, portway_env: Any, tmp_path: Path) -> N
     script.write_text(f"put {tmp_path / 'up.txt'} /in.txt\nls -l /\n")
     result = CliRunner().invoke(cli, ["ftp", "exec", str(portway_env.root), "files", f"@{script}"])
     assert result.exit_code == 0, result.output
-    assert "sftp> put" in result.output and "in.txt" in result.output
+    # An FTP connection's transcript says so: ftp>, not sftp>.
+    assert "ftp> put" in result.output and "in.txt" in result.output
+    assert "sftp>" not in result.output
     assert (servers.root / "in.txt").read_text() == "uploaded"
     inline = CliRunner().invoke(cli, ["ftp", "exec", str(portway_env.root), "files", "ls -1 /"])
-    assert inline.exit_code == 0 and "sftp> ls -1 /\n/in.txt\n" in inline.output
+    assert inline.exit_code == 0 and "ftp> ls -1 /\n/in.txt\n" in inline.output
+
+
+def test_exec_ls_la_shows_no_unknown_dot_entries(servers: Any, portway_env: Any) -> None:
+    from portway.cli import cli
+
+    _configure(portway_env, servers)
+    (servers.root / "sub").mkdir()
+    (servers.root / "sub" / "f.txt").write_text("x")
+    result = CliRunner().invoke(cli, ["ftp", "exec", str(portway_env.root), "files", "ls -la /\nls -la /sub"])
+    assert result.exit_code == 0, result.output
+    assert "? ? ?" not in result.output and "d---------" not in result.output, result.output
+    lines = result.output.splitlines()
+    # The server knows nothing of / (MLST of / gives no facts here): no . or .. for it.
+    root_listing = lines[lines.index("ftp> ls -la /") + 1 : lines.index("ftp> ls -la /sub")]
+    assert not [line for line in root_listing if line.endswith((" .", " .."))], root_listing
+    # A subfolder has facts: its . is shown as a real directory with its mode, .. (/) is not.
+    sub_listing = lines[lines.index("ftp> ls -la /sub") + 1 :]
+    dots = [line for line in sub_listing if line.endswith((" /sub/.", " /sub/.."))]
+    assert [line.rsplit(" ", 1)[1] for line in dots] == ["/sub/."], sub_listing
+    assert dots[0].startswith("drwx")
+    assert any(line.endswith("/sub/f.txt") for line in sub_listing)
     missing = CliRunner().invoke(cli, ["ftp", "exec", str(portway_env.root), "files", "@/no/such.txt"])
     assert missing.exit_code == 2 and "script file /no/such.txt does not exist" in missing.output
 

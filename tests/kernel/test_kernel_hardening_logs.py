@@ -35,6 +35,7 @@ from hardening_kit import (
 
 from portway import logs
 from portway.environment import Environment
+from portway.serverlock import holder
 from portway.testing import ServerHandle
 
 SERVICES = """
@@ -188,7 +189,7 @@ def test_start_refuses_key_files_others_can_read(portway_env: Environment, key_f
     )
     assert started.returncode != 0
     assert str(path) in started.stderr and f"chmod 600 {path}" in started.stderr, started.stderr
-    assert not portway_env.pid_path.exists()
+    assert holder(portway_env.lock_path) is None  # no server was left running
 
 
 def test_server_log_rotates_by_size(tmp_path: Path) -> None:

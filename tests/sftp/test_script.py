@@ -160,3 +160,20 @@ def test_bad_script_lines(client: Any) -> None:
         client.execute("pwd\nfrobnicate")
     assert caught.value.line == 2
     assert "Invalid command." in str(caught.value.transcript)
+
+
+def test_prompt_is_the_callers_and_echoes_comments_and_silences_at(client: Any, remote_dir: Path) -> None:
+    transcript = run_script(client, f"# listing\n@cd {remote_dir}\npwd", prompt="ftp")
+    assert transcript.output.splitlines() == [
+        "ftp> # listing",
+        "ftp> pwd",
+        f"Remote working directory: {remote_dir}",
+    ]
+
+
+def test_ls_a_shows_dot_entries_the_server_describes(client: Any, remote_dir: Path) -> None:
+    (remote_dir / "f.txt").write_text("x")
+    lines = client.execute(f"ls -la {remote_dir}").splitlines()[1:]
+    names = [line.rsplit(" ", 1)[1] for line in lines]
+    assert names == [f"{remote_dir}/.", f"{remote_dir}/..", f"{remote_dir}/f.txt"]
+    assert all(line.startswith(("drwx", "-rw")) for line in lines), lines

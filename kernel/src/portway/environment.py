@@ -60,6 +60,12 @@ class HotdeploySection(BaseModel):
     model_config = {"extra": "forbid"}
     dirs: list[str] = Field(default_factory=lambda: ["services"], description="Pickup folders")
     import_timeout_s: float = Field(5.0, gt=0, description="Longest a service file may take to import")
+    history: int = Field(
+        1, ge=0, le=100, description="Earlier versions of each service kept in memory for rollback"
+    )
+    max_file_bytes: int = Field(
+        1 << 20, gt=0, description="Largest service file deployed; a bigger one is refused before compiling"
+    )
 
 
 class PluginsSection(BaseModel):
@@ -143,8 +149,9 @@ class Environment:
         return self.root / "logs"
 
     @property
-    def pid_path(self) -> Path:
-        return self.root / "server.pid"
+    def lock_path(self) -> Path:
+        """Held by the running server for its whole life, with its pid inside (see portway.serverlock)."""
+        return self.root / "server.lock"
 
     @property
     def store_url(self) -> str:
@@ -212,6 +219,10 @@ url = ""
 [hotdeploy]
 # pickup folders, relative to this file; .py files dropped here go live at once
 dirs = {dirs}
+# earlier versions of each service kept for `portway deploy rollback` (none after a delete)
+history = 1
+# a service file bigger than this is refused before it is compiled
+max_file_bytes = 1048576
 
 [plugins]
 disabled = []

@@ -92,7 +92,7 @@ def _own_files(env: Environment) -> tuple[Protected, ...]:
         Protected(_real(env.secrets_key), "key that decrypts its stored secrets (secrets.key)"),
         Protected(_real(env.admin_key_path), "admin API key (admin.key)"),
         Protected(_real(env.toml_path), "settings file (portway.toml)"),
-        Protected(_real(env.pid_path), "server pid file"),
+        Protected(_real(env.lock_path), "server lock file"),
         Protected(_real(env.logs_dir), "log folder (logs/)", folder=True),
         Protected(_real(env.cache_dir), "bytecode cache (cache/)", folder=True),
     ]

@@ -4,6 +4,12 @@ Readers never lock: ``get`` reads one dict that writers replace whole, so a
 request sees either the old or the new version of a file, never half.
 A request holds on to the class it got, so in-flight calls finish on the
 version they started with.
+
+History for rollback is bounded: ``history`` previous versions per service
+(``[hotdeploy] history``), none once a service is undeployed. A version
+that leaves the registry is handed to ``on_release`` so whoever froze it
+out of the garbage collector's way (the boot's ``gc.freeze()``) knows it
+may now be collected.
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import inspect
 import threading
 import time
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from portway.errors import DeployError, NotFoundError
 from portway.service import Service
 
-HISTORY_DEPTH = 5
+DEFAULT_HISTORY = 1
 _CO_COROUTINE = inspect.CO_COROUTINE
 
 
@@ -63,12 +69,24 @@ class Deployed(NamedTuple):
 
 
 class Registry:
-    """Services by name, with per-service history for rollback."""
+    """Services by name, with per-service history for rollback.
 
-    def __init__(self) -> None:
+    ``history``: how many versions before the live one each service keeps for rollback.
+    ``on_release``: called (under the registry's write lock) with each version dropped.
+    """
+
+    def __init__(
+        self,
+        history: int = DEFAULT_HISTORY,
+        on_release: Callable[[Deployed], None] | None = None,
+    ) -> None:
         self._live: dict[str, Deployed] = {}
         self._by_source: dict[str, tuple[str, ...]] = {}
-        self._history: dict[str, list[Deployed]] = {}
+        # Versions deployed before the live one, oldest first; none until a service is replaced
+        # (so a boot of thousands of services keeps no history at all).
+        self._previous: dict[str, list[Deployed]] = {}
+        self._kept = history
+        self.on_release = on_release
         self._write = threading.Lock()
 
     def get(self, name: str) -> Deployed:
@@ -135,10 +153,12 @@ class Registry:
                         continue
                     if errors:
                         errors.pop(source, None)
+                    replaced = [live.get(item.name) for item in incoming]
                     self._drop_source(source, live, by_source)
-                    for item in incoming:
+                    for item, old in zip(incoming, replaced, strict=True):
                         live[item.name] = item
-                        self._remember(item)
+                        if old is not None:
+                            self._keep(old, item)
                     if incoming:
                         by_source[source] = tuple([d.name for d in incoming])
                     else:
@@ -146,8 +166,13 @@ class Registry:
                 waiting = retry
                 if not waiting or round_ == 1:
                     break
-            self._by_source = by_source
-            self._live = live  # the one swap readers see
+            old_by_source, self._by_source = self._by_source, by_source
+            touched = old_by_source.keys() & changes.keys()  # C-level; few at boot, when new are many
+            gone = [n for s in touched for n in old_by_source[s] if n not in live] if touched else []
+            old_live, self._live = self._live, live  # the one swap readers see
+            for name in gone:  # undeployed: nothing left to roll back to
+                last = old_live.get(name)
+                self._release([*self._previous.pop(name, ()), *([last] if last is not None else [])])
         return errors
 
     def _put_one(
@@ -163,10 +188,8 @@ class Registry:
             self._drop_source(source, live, by_source)
         live[name] = item
         by_source[source] = (name,)
-        if name in self._history:
-            self._remember(item)
-        else:
-            self._history[name] = [item]
+        if current is not None:
+            self._keep(current, item)
         return True
 
     @staticmethod
@@ -177,28 +200,45 @@ class Registry:
                 del live[name]
 
     def rollback(self, name: str) -> Deployed:
-        """Go back to the version deployed before the live one."""
+        """Go back to the version deployed before the live one (the live one is dropped)."""
         with self._write:
-            history = self._history.get(name, [])
-            if name not in self._live or len(history) < 2:
-                raise NotFoundError("earlier version of service", name, "nothing to roll back to")
-            history.pop()
-            previous = history[-1]
+            previous = self._previous.get(name)
+            if name not in self._live or not previous:
+                kept = self._kept
+                raise NotFoundError(
+                    "earlier version of service",
+                    name,
+                    f"nothing to roll back to ([hotdeploy] history keeps {kept} earlier "
+                    f"version{'' if kept == 1 else 's'} of each service, from saves since the start)",
+                )
+            back = previous.pop()
             live = dict(self._live)
-            live[name] = previous
+            self._release([live[name]])
+            live[name] = back
             self._live = live
-            return previous
+            return back
 
     def history(self, name: str) -> list[Deployed]:
-        return list(self._history.get(name, []))
+        """The versions of ``name`` kept, oldest first, the live one last; empty when not deployed."""
+        live = self._live.get(name)
+        return [*self._previous.get(name, ()), live] if live is not None else []
 
-    def _remember(self, item: Deployed) -> None:
-        history = self._history.setdefault(item.name, [])
-        if history and history[-1].version == item.version and history[-1].source == item.source:
-            history[-1] = item
+    def _keep(self, old: Deployed, new: Deployed) -> None:
+        """``new`` replaced ``old``: keep ``old`` for rollback, within the bound."""
+        if old.version == new.version and old.source == new.source:
+            self._release([old])  # the same version again (a redeploy after a rollback)
             return
-        history.append(item)
-        del history[:-HISTORY_DEPTH]
+        previous = self._previous.setdefault(new.name, [])
+        previous.append(old)
+        excess = len(previous) - self._kept
+        if excess > 0:
+            self._release(previous[:excess])
+            del previous[:excess]
+
+    def _release(self, versions: Iterable[Deployed]) -> None:
+        if self.on_release is not None:
+            for version in versions:
+                self.on_release(version)
 
     @staticmethod
     def _clash(source: str, incoming: Sequence[Deployed], live: dict[str, Deployed]) -> DeployError | None:

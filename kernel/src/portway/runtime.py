@@ -47,7 +47,7 @@ class Runtime:
             files=FilePolicy.of(env),
             env_prefix=env.settings.security.env_prefix,
         )
-        self.registry = Registry()
+        self.registry = Registry(history=env.settings.hotdeploy.history)
         self.connections = Connections(self.catalog)
         self.invoker = Invoker(self.registry, self.connections, env.settings.server.service_threads)
         self.deployer = Deployer(
@@ -55,6 +55,7 @@ class Runtime:
             env.pickup_dirs,
             cache_dir=env.cache_dir,
             import_timeout_s=env.settings.hotdeploy.import_timeout_s,
+            max_file_bytes=env.settings.hotdeploy.max_file_bytes,
         )
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()

@@ -13,8 +13,10 @@ from pathlib import Path
 import click
 
 from portway import environment
-from portway.cli.remote import call, pid_alive, server_pid
+from portway.cli.remote import call, server_pid
 from portway.errors import PortwayError
+from portway.hotdeploy.trail import last_import, trail_path
+from portway.serverlock import holder
 
 EXAMPLE_SERVICE = '''\
 """An example service: edit and save this file, the change is live at once."""
@@ -110,9 +112,7 @@ def _start(env: environment.Environment, wait_s: float) -> None:
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise PortwayError(
-                f"the server exited at start (code {process.returncode}):\n{_tail(log_path, crash_path)}"
-            )
+            raise PortwayError(_early_exit(env, process, log_path, crash_path))
         try:
             call(env, "GET", "/health", timeout=1)
             services = len(call(env, "GET", "/deploy", timeout=5)["services"])
@@ -125,6 +125,19 @@ def _start(env: environment.Environment, wait_s: float) -> None:
         return
     process.terminate()
     raise PortwayError(f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path, crash_path)}")
+
+
+def _early_exit(env: environment.Environment, process: subprocess.Popen[bytes], *logs: Path) -> str:
+    """Why the server died at start, with the service file it was importing if it died in one."""
+    importing = last_import(trail_path(env.cache_dir), pid=process.pid)
+    if importing is None:
+        return f"the server exited at start (code {process.returncode}):\n{_tail(*logs)}"
+    return (
+        f"the server died while importing the service file {importing} (exit code "
+        f"{process.returncode}): its top level ended the whole process (os._exit(), a crash in a C "
+        f"extension, or the process was killed). Move the file out of the pickup folder and start "
+        f"again.\n{_tail(*logs)}"
+    )
 
 
 def _tail(*paths: Path, lines: int = 15) -> str:
@@ -147,17 +160,19 @@ def _tail(*paths: Path, lines: int = 15) -> str:
 def stop(env: str, timeout_s: float, force: bool) -> None:
     """Stop the server of ENV: drain in-flight work, return when the process has exited."""
     loaded = environment.load(env)
-    pid = server_pid(loaded)
-    if pid is None:
+    # Only the process holding the server lock, checked to be the one that took it: a stale
+    # pid (the server died, the pid went to another process) is never signalled.
+    server = holder(loaded.lock_path)
+    if server is None or not server.signal(signal.SIGTERM):
         click.echo(f"The server of {loaded.root} is not running.")
         return
-    os.kill(pid, signal.SIGTERM)
+    pid = server.pid
     started = time.monotonic()
-    while pid_alive(pid):
+    while server.alive():
         if time.monotonic() - started > timeout_s:
             if not force:
                 raise PortwayError(f"pid {pid} still running after {timeout_s:g}s; use --force to kill it")
-            os.kill(pid, signal.SIGKILL)
+            server.signal(signal.SIGKILL)
             click.echo(f"Killed pid {pid}.")
             return
         time.sleep(0.02)

@@ -1,17 +1,18 @@
-"""Talking to a running server of an environment: pid file and admin API calls."""
+"""Talking to a running server of an environment: which process it is, and admin API calls."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from portway.environment import Environment
 from portway.errors import PortwayError
+from portway.serverlock import holder, pid_alive
+
+__all__ = ["ServerError", "call", "notify_changed", "pid_alive", "server_pid"]
 
 
 class ServerError(PortwayError):
@@ -22,27 +23,10 @@ class ServerError(PortwayError):
         super().__init__(message)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie has exited; only its parent has not reaped it yet
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
-
-
 def server_pid(env: Environment) -> int | None:
-    """The pid of the environment's running server, or None."""
-    try:
-        pid = int(env.pid_path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if pid_alive(pid) else None
+    """The pid of the environment's running server (the holder of its lock), or None."""
+    found = holder(env.lock_path)
+    return found.pid if found is not None else None
 
 
 def call(env: Environment, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:

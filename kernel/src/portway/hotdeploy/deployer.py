@@ -4,7 +4,9 @@ A batch is a set of paths that changed (every file at boot, a few on each
 save). Each file is all-or-nothing: a file that fails to deploy keeps its
 previous version live and is reported with file, line and error. Files are
 run on an :class:`~portway.hotdeploy.worker.ImportWorker` so one that never
-finishes importing is cut off after ``import_timeout_s``.
+finishes importing is cut off after ``import_timeout_s``; a server also keeps
+an :class:`~portway.hotdeploy.trail.ImportTrail` so that a file that ends
+the whole process at import is named afterwards.
 """
 
 from __future__ import annotations
@@ -15,103 +17,26 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import structlog
 
 from portway.errors import DeployError
-from portway.hotdeploy.cache import BytecodeCache, digest_of, signature
+from portway.hotdeploy.cache import BytecodeCache
+from portway.hotdeploy.frozen import FrozenHeap
+from portway.hotdeploy.jobs import Jobs
+from portway.hotdeploy.ledger import Ledger
 from portway.hotdeploy.listing import Scanner, is_service_path, scan
-from portway.hotdeploy.loader import LoadedFile, Loader, module_name_for, read_source
+from portway.hotdeploy.loader import Loader, module_name_for
+from portway.hotdeploy.outcomes import MISSING, NO_SERVICE, UNCHANGED, BatchReport, Ready
+from portway.hotdeploy.status import describe, iso
+from portway.hotdeploy.trail import ImportTrail, last_import
 from portway.hotdeploy.worker import ImportWorker, TimedOut
-from portway.registry import Deployed, Registry, is_async_handle
+from portway.registry import Deployed, Registry
 
 log = structlog.get_logger("portway.hotdeploy")
-
-
-@dataclass(frozen=True)
-class DeployFailure:
-    """The last failed deploy of a file; the previous version (if any) stays live."""
-
-    path: str
-    line: int | None
-    error: str
-    at: float
-    kind: str = "error"  # "error", "timeout" (not retried with its neighbours) or "clash"
-
-
-class FileState(NamedTuple):
-    """A file that deployed: what it is made of now."""
-
-    path: str
-    digest: bytes
-    version: str
-    services: tuple[str, ...]
-    helpers: frozenset[str]
-    deployed_at: float
-
-
-@dataclass
-class BatchReport:
-    """Counts and timings of one batch, logged as one event."""
-
-    files: int = 0
-    deployed: int = 0
-    services: int = 0
-    failed: int = 0
-    undeployed: int = 0
-    unchanged: int = 0
-    compiled: int = 0
-    ms: float = 0.0
-
-
-class _Ready(NamedTuple):
-    """A file that ran, with its registry entries and state made on the import thread.
-
-    Made there, right after the file ran, while its classes are still in the CPU's cache:
-    a later pass over thousands of files costs more than the work itself.
-    """
-
-    file: LoadedFile
-    deployed: list[Deployed]
-    state: FileState | None  # None: no services (a helper module, or a mistake)
-
-
-def _ready(loaded: LoadedFile, now: float) -> _Ready:
-    if not loaded.services:
-        return tuple.__new__(_Ready, (loaded, [], None))
-    path, version = loaded.path, loaded.version
-    # Deployed.of, inlined (a call per service counts at boot); one service per file is the rule.
-    if len(loaded.services) == 1:
-        cls = loaded.services[0]
-        name = cls.name
-        deployed = [tuple.__new__(Deployed, (name, cls, path, version, now, is_async_handle(cls.handle)))]
-        names: tuple[str, ...] = (name,)
-    else:
-        deployed = [
-            tuple.__new__(Deployed, (cls.name, cls, path, version, now, is_async_handle(cls.handle)))
-            for cls in loaded.services
-        ]
-        names = tuple([d.name for d in deployed])
-    # tuple.__new__: a NamedTuple's generated __new__ is a Python call, per file.
-    state = tuple.__new__(FileState, (path, loaded.digest, version, names, loaded.helpers, now))
-    return tuple.__new__(_Ready, (loaded, deployed, state))
-
-
-class _Missing:
-    """The file is gone."""
-
-
-_MISSING = _Missing()
-NO_SERVICE = (
-    "no Service subclass found; define `class X(Service)` with a handle() method "
-    "(a helper module is fine when a service file imports it, or name it _x.py)"
-)
-_UNCHANGED = object()
 
 
 class Deployer:
@@ -124,20 +49,22 @@ class Deployer:
         *,
         cache_dir: Path | None = None,
         import_timeout_s: float = 5.0,
+        max_file_bytes: int = 1 << 20,
     ) -> None:
         self.registry = registry
         self.dirs = dirs
         self.cache = BytecodeCache(cache_dir)
-        self.loader = Loader(self.cache)
+        self.loader = Loader(self.cache, max_file_bytes)
         self.worker = ImportWorker(import_timeout_s)
-        self.files: dict[str, FileState] = {}
-        self.failures: dict[str, DeployFailure] = {}
-        self.helpers: dict[str, bytes] = {}  # files that ran fine but define no service
-        self._orphans: set[str] = set()  # of those, the ones no service file imports: reported
+        self.heap = FrozenHeap()
+        registry.on_release = self.heap.released
+        self.trail: ImportTrail | None = None
+        self.ledger = Ledger()
+        self.failures = self.ledger.failures
+        self.jobs = Jobs(self.cache, self.loader, self.ledger)
         self.last_boot: dict[str, Any] = {}
         self.last_batch: dict[str, Any] = {}
         self.watcher: Any = None  # set by start_watching
-        self._boot_now = 0.0  # the deploy time of the boot batch
         self._lock = threading.RLock()
 
     # --- public API ---
@@ -166,7 +93,7 @@ class Deployer:
         finally:
             if was_enabled:
                 gc.enable()
-        gc.freeze()
+        self.heap.freeze()
         self.cache.save(self._known())
         self.last_boot = {
             "files": report.files,
@@ -214,7 +141,7 @@ class Deployer:
     def deploy(self, path: Path) -> int:
         """Deploy one file now; return how many services it has live."""
         self.deploy_paths([str(path)])
-        state = self.files.get(str(path))
+        state = self.ledger.files.get(str(path))
         return len(state.services) if state else 0
 
     def undeploy(self, path: Path) -> None:
@@ -225,11 +152,23 @@ class Deployer:
         """Put the version deployed before the live one of service ``name`` back live."""
         with self._lock:
             previous = self.registry.rollback(name)
-            state = self.files.get(previous.source)
+            files = self.ledger.files
+            state = files.get(previous.source)
             if state is not None:  # the next save of the file deploys it, even unchanged bytes
-                self.files[previous.source] = state._replace(digest=b"")
+                files[previous.source] = state._replace(digest=b"")
         log.info("rolled_back", service=name, version=previous.version, path=previous.source)
         return previous
+
+    def keep_trail(self, path: Path) -> str | None:
+        """Record each file being imported in ``path`` (see :mod:`~portway.hotdeploy.trail`).
+
+        Returns the file an earlier process was importing when it died, if its trail says so.
+        """
+        died_in = last_import(path)
+        if died_in is not None:
+            log.warning("last_run_died_importing", path=died_in)
+        self.trail = ImportTrail(path)
+        return died_in
 
     def save_cache(self) -> bool:
         return self.cache.save(self._known())
@@ -243,48 +182,39 @@ class Deployer:
         self.worker.close()
 
     def start_watching(self, debounce_s: float = 0.005) -> None:
+        # Imported here: the CLI deploys without watching and need not load watchdog.
         from portway.hotdeploy.watcher import Watcher
 
         if self.watcher is None:
-            self.watcher = Watcher(self, [d for d in self.dirs if d.is_dir()], debounce_s=debounce_s)
+            self.watcher = Watcher(
+                [d for d in self.dirs if d.is_dir()],
+                deploy=self._deploy_watched,
+                when_idle=self._idle,
+                debounce_s=debounce_s,
+            )
             self.watcher.start()
 
     def status(self) -> dict[str, Any]:
         """Deployed services, failed files, helper modules and the last boot/batch, as JSON-able data."""
-        files = dict(self.files)
-        services = []
-        for deployed in self.registry.all():
-            state = files.get(deployed.source)
-            services.append(
-                {
-                    "name": deployed.name,
-                    "source": deployed.source,
-                    "version": deployed.version,
-                    "deployed_at": _iso(deployed.deployed_at),
-                    "async": deployed.is_async,
-                    # live version differs from the file's: someone rolled back
-                    "rolled_back": state is not None and state.version != deployed.version,
-                }
-            )
-        users: dict[str, list[str]] = {}
-        for state in files.values():
-            for helper in state.helpers:
-                users.setdefault(helper, []).append(state.path)
-        return {
-            "dirs": [str(d) for d in self.dirs],
-            "watching": self.watcher is not None,
-            "services": services,
-            "failures": [
-                {"path": f.path, "line": f.line, "error": f.error, "at": _iso(f.at)}
-                for f in sorted(self.failures.values(), key=lambda f: f.path)
-            ],
-            "helpers": [{"path": p, "used_by": sorted(u)} for p, u in sorted(users.items())],
-            "abandoned_imports": self.worker.abandoned,
-            "boot": {**self.last_boot, "at": _iso(self.last_boot["at"])} if self.last_boot else None,
-            "last_batch": self.last_batch or None,
-        }
+        return describe(
+            self.registry,
+            self.ledger,
+            dirs=self.dirs,
+            watching=self.watcher is not None,
+            abandoned_imports=self.worker.abandoned,
+            last_boot=self.last_boot,
+            last_batch=self.last_batch,
+        )
 
     # --- one batch ---
+
+    def _deploy_watched(self, paths: list[str]) -> bool:
+        """A batch from the watcher; True when there is work for the next idle moment."""
+        return self.deploy_paths(paths).compiled > 0 or self.heap.stale
+
+    def _idle(self) -> None:
+        self.save_cache()
+        self.heap.collect()
 
     def _expand(self, paths: Iterable[str]) -> list[str]:
         """Folders become the files in and under them; helpers bring the files that import them."""
@@ -293,24 +223,20 @@ class Deployer:
             path = os.path.abspath(raw)
             if os.path.isdir(path) and not os.path.islink(path):
                 wanted.update(scan(Path(path)))
-                wanted.update(self._known_under(path))
+                wanted.update(self.ledger.known_under(path))
             elif is_service_path(path):
                 wanted.add(path)
             else:
-                wanted.update(self._known_under(path))  # a folder that was deleted or moved away
+                wanted.update(self.ledger.known_under(path))  # a folder that was deleted or moved away
         return sorted(wanted)
-
-    def _known_under(self, folder: str) -> set[str]:
-        prefix = folder.rstrip(os.sep) + os.sep
-        known = set(self.files) | set(self.failures) | set(self.helpers)
-        return {p for p in known if p.startswith(prefix)}
 
     def _deploy(self, paths: list[str], *, boot: bool) -> BatchReport:
         with self._lock:
             started = time.perf_counter()
             report = BatchReport()
-            forced = (self._users_of(paths) if self.files else set()) | (
-                self._failed_beside(paths) if self.failures else set()
+            ledger = self.ledger
+            forced = (ledger.users_of(paths) if ledger.files else set()) | (
+                ledger.failed_beside(paths) if ledger.failures else set()
             )
             self.loader.forget(paths)
             self.loader.new_batch()
@@ -318,60 +244,19 @@ class Deployer:
             todo = list(dict.fromkeys(paths)) if boot and not forced else sorted(set(paths) | forced)
             compiled_before = self.loader.compiled
             now = time.time()  # the batch's deploy time, for every file in it
+            progress = self.trail.begin(todo) if self.trail is not None else None
             if boot:
-                self._boot_now = now
-                outcomes = self.worker.map(self._boot_load, todo)
+                self.jobs.boot_now = now
+                outcomes = self.worker.map(self.jobs.boot, todo, progress)
             else:
-                outcomes = self.worker.run([partial(self._load, p, p in forced, now) for p in todo])
-            changes: dict[str, list[Deployed] | None] = {}
-            loaded: dict[str, _Ready] = {}
+                # Named before they run: a file that ends the process at import is in the log.
+                log.info("deploying", paths=todo if len(todo) <= 20 else [*todo[:20], f"+{len(todo) - 20}"])
+                jobs = [partial(self.jobs.load, p, p in forced, now) for p in todo]
+                outcomes = self.worker.run(jobs, progress)
+            if self.trail is not None:
+                self.trail.end()
             report.files = len(todo)
-            for path, outcome in zip(todo, outcomes, strict=True):
-                if type(outcome) is _Ready:
-                    if outcome.deployed:
-                        changes[path] = outcome.deployed
-                    loaded[path] = outcome
-                elif outcome is _UNCHANGED:
-                    report.unchanged += 1
-                elif outcome is _MISSING:
-                    self._undeploy(path, report)
-                elif isinstance(outcome, TimedOut):
-                    self._fail(
-                        DeployError(
-                            path,
-                            None,
-                            f"import did not finish within {outcome.seconds:g} s (an endless loop at the "
-                            "top level?); the previous version stays live. Raise [hotdeploy] "
-                            "import_timeout_s if the file really needs longer",
-                        ),
-                        report,
-                        kind="timeout",
-                    )
-                elif isinstance(outcome, DeployError):
-                    self._fail(outcome, report)
-            clashes = self.registry.apply(changes)
-            failures, helpers, files = self.failures, self.helpers, self.files
-            deployed = services = 0
-            for path, (outcome, _, state) in loaded.items():
-                if clashes and path in clashes:
-                    self._fail(clashes[path], report, kind="clash")
-                    continue
-                if failures:
-                    failures.pop(path, None)
-                if state is None:
-                    if path in self.files:  # had services, has none now: a mistake, keep them live
-                        self._fail(DeployError(path, None, NO_SERVICE), report)
-                        continue
-                    self.helpers[path] = outcome.digest  # judged below, once all imports are known
-                    continue
-                if helpers:
-                    helpers.pop(path, None)
-                files[path] = state
-                deployed += 1
-                services += len(state.services)
-            report.deployed += deployed
-            report.services += services
-            self._judge_helpers(report)
+            self._apply(todo, outcomes, report)
             report.compiled = self.loader.compiled - compiled_before
             report.ms = round((time.perf_counter() - started) * 1000, 2)
             self.last_batch = {
@@ -383,105 +268,69 @@ class Deployer:
                 "unchanged": report.unchanged,
                 "compiled": report.compiled,
                 "ms": report.ms,
-                "at": _iso(time.time()),
+                "at": iso(time.time()),
             }
             return report
 
-    def _boot_load(self, path: str) -> object:
-        """One boot job: a file whose stat signature is the recorded one is not even read."""
-        now = self._boot_now
-        known = self.cache.by_stat(path)
-        if known is not None:
-            try:
-                return _ready(self.loader.run(path, known[0], known[1], False, known[3]), now)
-            except DeployError as exc:
-                return exc
-            except Exception as exc:  # a bug of ours must not stop the batch: report it on the file
-                log.exception("deploy_crashed", path=path)
-                return DeployError(path, None, f"internal error while deploying: {type(exc).__name__}: {exc}")
-        return self._load(path, True, now)
-
-    def _load(self, path: str, force: bool, now: float) -> object:
-        """One job on the import thread; never raises (outcomes are values)."""
-        try:
-            stat: list[os.stat_result] = []
-            started_ns = time.time_ns()
-            try:
-                source = read_source(path, stat)
-            except FileNotFoundError:
-                if os.path.islink(path):
-                    return DeployError(path, None, "symlink points to a missing file; fix or remove the link")
-                return _MISSING
-            digest = digest_of(source)
-            if not force and path not in self.failures:
-                state = self.files.get(path)
-                if (state is not None and state.digest == digest) or self.helpers.get(path) == digest:
-                    return _UNCHANGED
-            loaded = self.loader.load(path, source, digest)
-            self.cache.sign(path, digest, signature(stat[0], started_ns))
-            return _ready(loaded, now)
-        except DeployError as exc:
-            return exc
-        except Exception as exc:  # a bug of ours must not stop the batch: report it on the file
-            log.exception("deploy_crashed", path=path)
-            return DeployError(path, None, f"internal error while deploying: {type(exc).__name__}: {exc}")
-
-    def _users_of(self, paths: Iterable[str]) -> set[str]:
-        """Deployed files that imported any of ``paths`` (directly or through another helper)."""
-        changed = set(paths)
-        return {p for p, state in self.files.items() if state.helpers & changed and p not in changed}
-
-    def _failed_beside(self, paths: Iterable[str]) -> set[str]:
-        """Failed files in the folders of ``paths``: a change there (a helper fixed) may mend them.
-
-        Files that timed out are not retried on a neighbour's change; only their own.
-        """
-        folders = {os.path.dirname(p) for p in paths}
-        return {p for p, f in self.failures.items() if f.kind != "timeout" and os.path.dirname(p) in folders}
-
-    def _judge_helpers(self, report: BatchReport) -> None:
-        """A file without services is fine when a service file imports it (or its name starts with _)."""
-        used = {h for state in self.files.values() for h in state.helpers}
-        for path in list(self.helpers):
-            orphan = path not in used and not os.path.basename(path).startswith("_")
-            if orphan and path not in self._orphans:
-                self._fail(
-                    DeployError(path, None, NO_SERVICE),
+    def _apply(self, todo: list[str], outcomes: list[object], report: BatchReport) -> None:
+        """Apply a batch's outcomes: failures recorded, gone files undeployed, the rest swapped in."""
+        changes: dict[str, list[Deployed] | None] = {}
+        loaded: dict[str, Ready] = {}
+        ledger = self.ledger
+        for path, outcome in zip(todo, outcomes, strict=True):
+            if type(outcome) is Ready:
+                if outcome.deployed:
+                    changes[path] = outcome.deployed
+                loaded[path] = outcome
+            elif outcome is UNCHANGED:
+                report.unchanged += 1
+            elif outcome is MISSING:
+                self._undeploy(path, report)
+            elif isinstance(outcome, TimedOut):
+                ledger.fail(
+                    DeployError(
+                        path,
+                        None,
+                        f"import did not finish within {outcome.seconds:g} s (an endless loop at the "
+                        "top level?); the previous version stays live. Raise [hotdeploy] "
+                        "import_timeout_s if the file really needs longer",
+                    ),
                     report,
+                    kind="timeout",
                 )
-                self._orphans.add(path)
-            elif not orphan and path in self._orphans:
-                self._orphans.discard(path)
-                self.failures.pop(path, None)
+            elif isinstance(outcome, DeployError):
+                ledger.fail(outcome, report)
+        clashes = self.registry.apply(changes)
+        failures, helpers, files = ledger.failures, ledger.helpers, ledger.files
+        deployed = services = 0
+        for path, (outcome, _, state) in loaded.items():
+            if clashes and path in clashes:
+                ledger.fail(clashes[path], report, kind="clash")
+                continue
+            if failures:
+                failures.pop(path, None)
+            if state is None:
+                if path in files:  # had services, has none now: a mistake, keep them live
+                    ledger.fail(DeployError(path, None, NO_SERVICE), report)
+                    continue
+                helpers[path] = outcome.digest  # judged below, once all imports are known
+                continue
+            if helpers:
+                helpers.pop(path, None)
+            files[path] = state
+            deployed += 1
+            services += len(state.services)
+        report.deployed += deployed
+        report.services += services
+        ledger.judge_helpers(report)
 
     def _undeploy(self, path: str, report: BatchReport) -> None:
-        self.failures.pop(path, None)
-        self.helpers.pop(path, None)
-        self._orphans.discard(path)
+        self.ledger.forget(path)
         sys.modules.pop(module_name_for(path), None)
-        self.files.pop(path, None)
         names = self.registry.remove_source(path)
         if names:
             report.undeployed += 1
             log.info("undeployed", path=path, services=list(names))
 
-    def _fail(self, exc: DeployError, report: BatchReport, *, kind: str = "error") -> None:
-        report.failed += 1
-        self.failures[exc.path] = DeployFailure(exc.path, exc.line, exc.problem, time.time(), kind)
-        self.helpers.pop(exc.path, None)
-        self._orphans.discard(exc.path)
-        live = self.files.get(exc.path)
-        log.error(
-            "deploy_failed",
-            path=exc.path,
-            line=exc.line,
-            error=exc.problem,
-            kept_live=list(live.services) if live else [],
-        )
-
     def _known(self) -> set[str]:
-        return set(self.files) | set(self.helpers) | self.loader.helper_paths()
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+        return self.ledger.known() | self.loader.helper_paths()

@@ -12,7 +12,6 @@ a helper redeploys the files that import it.
 from __future__ import annotations
 
 import builtins
-import errno
 import hashlib
 import os
 import sys
@@ -24,12 +23,14 @@ from typing import NamedTuple
 
 from portway.errors import DeployError
 from portway.hotdeploy.cache import BytecodeCache, digest_of
+from portway.hotdeploy.import_errors import as_deploy_error, class_line
+from portway.hotdeploy.sources import compile_source, read_source
+from portway.hotdeploy.worker import ImportTimeout
 from portway.service import DEPLOYED_PREFIX, Service
 
 _real_import = builtins.__import__
 # Sibling files never shadow these, so `import json` in a service stays the standard library.
 _NEVER_SIBLING = frozenset(sys.stdlib_module_names) | {"portway"}
-_FIRST_READ = 32768
 _NO_HELPERS: frozenset[str] = frozenset()
 
 
@@ -59,58 +60,12 @@ class _Helper:
     loading: int | None  # ident of the thread running its top level; None once it has finished
 
 
-def read_source(path: str, stat: list[os.stat_result] | None = None) -> bytes:
-    """The file's bytes, or a :class:`DeployError` saying why not and what to do.
-
-    Raises ``FileNotFoundError`` when the file is gone (the caller undeploys it).
-    With ``stat``, the stat of the file as read is appended to it.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            if stat is not None:
-                stat.append(os.fstat(fd))
-            # One read for a service-sized file; os-level calls are a third of open()'s cost.
-            data = os.read(fd, _FIRST_READ)
-            if len(data) < _FIRST_READ:
-                return data
-            chunks = [data]
-            while more := os.read(fd, 1 << 20):
-                chunks.append(more)
-            return b"".join(chunks)
-        finally:
-            os.close(fd)
-    except FileNotFoundError:
-        raise
-    except PermissionError:
-        raise DeployError(path, None, "cannot read the file (permission denied); make it readable") from None
-    except IsADirectoryError:
-        raise DeployError(path, None, "is a directory, not a service file") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DeployError(path, None, "symlink loop; point the link at a real file") from None
-        raise DeployError(path, None, f"cannot read the file: {exc.strerror}") from None
-
-
-def compile_source(path: str, source: bytes) -> types.CodeType:
-    """Compile to a code object, turning compile errors into a :class:`DeployError` with the line."""
-    try:
-        return compile(source, path, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        if "codec can't decode" in str(exc.msg):
-            raise DeployError(
-                path, exc.lineno, f"not valid UTF-8 ({exc.msg}); save the file as UTF-8"
-            ) from None
-        raise DeployError(path, exc.lineno, f"SyntaxError: {exc.msg}") from None
-    except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
-        raise DeployError(path, None, f"cannot compile: {exc}") from None
-
-
 class Loader:
     """Loads service files and their sibling helper modules; remembers helper modules per version."""
 
-    def __init__(self, cache: BytecodeCache) -> None:
+    def __init__(self, cache: BytecodeCache, max_file_bytes: int = 1 << 20) -> None:
         self.cache = cache
+        self.max_file_bytes = max_file_bytes
         self._helpers: dict[str, _Helper] = {}
         self._siblings: dict[tuple[str, str], str | None] = {}
         # One builtins namespace for every deployed module: the standard one, but with an
@@ -189,10 +144,13 @@ class Loader:
             exec(code, namespace)
         except Exception as exc:
             _restore(name, previous)
-            raise _as_deploy_error(exc, path) from exc
-        except BaseException:
+            raise as_deploy_error(exc, path) from exc
+        except ImportTimeout:  # this thread was given up on: let it end
             _restore(name, previous)
             raise
+        except BaseException as exc:  # sys.exit(), KeyboardInterrupt, ...: the file's, reported as such
+            _restore(name, previous)
+            raise as_deploy_error(exc, path) from None
         found: dict[str, type[Service]] = {}
         base_handle = Service.handle
         for obj in namespace.values():
@@ -206,7 +164,7 @@ class Loader:
                 if other is not None and other is not obj:
                     raise DeployError(
                         path,
-                        _class_line(obj),
+                        class_line(obj),
                         f"service name {obj.name!r} is used by both {other.__qualname__} and "
                         f"{obj.__qualname__}; give one of them another `name = ...`",
                     )
@@ -301,7 +259,7 @@ class Loader:
 
     def _load_helper(self, path: str) -> _Helper:
         try:
-            source = read_source(path)
+            source = read_source(path, limit=self.max_file_bytes)
         except FileNotFoundError:
             raise ModuleNotFoundError(f"helper module {path} is gone") from None
         except DeployError as exc:
@@ -338,44 +296,10 @@ class Loader:
             exec(code, module.__dict__)
         except Exception as exc:
             _restore(name, previous)
-            raise _as_deploy_error(exc, path) from exc
+            raise as_deploy_error(exc, path) from exc
         except BaseException:
             _restore(name, previous)
             raise
-
-
-def _as_deploy_error(exc: Exception, path: str) -> DeployError:
-    if isinstance(exc, DeployError):
-        return exc
-    own_line, deepest = _lines_of(exc, path)
-    text = f"{type(exc).__name__}: {exc}"
-    if deepest is not None and deepest[0] != path:
-        text += f" (raised at {deepest[0]}:{deepest[1]})"
-    return DeployError(path, own_line, text)
-
-
-def _lines_of(exc: BaseException, path: str) -> tuple[int | None, tuple[str, int] | None]:
-    """The last line of ``path`` in the traceback, and the innermost frame overall."""
-    tb = exc.__traceback__
-    own: int | None = None
-    deepest: tuple[str, int] | None = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename == path:
-            own = tb.tb_lineno
-        deepest = (filename, tb.tb_lineno)
-        tb = tb.tb_next
-    if own is None and isinstance(exc, SyntaxError) and exc.filename == path:
-        own = exc.lineno
-    return own, deepest
-
-
-def _class_line(cls: type) -> int | None:
-    for value in vars(cls).values():
-        code = getattr(value, "__code__", None)
-        if code is not None:
-            return int(code.co_firstlineno)
-    return None
 
 
 def _restore(name: str, previous: types.ModuleType | None) -> None:

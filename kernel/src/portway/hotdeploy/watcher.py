@@ -1,4 +1,4 @@
-"""Watch the pickup folders (inotify through watchdog) and hand changed paths to the deployer.
+"""Watch the pickup folders (inotify through watchdog) and hand batches of changed paths on.
 
 Every event only marks its path dirty with a deadline a few milliseconds
 ahead (per-path debounce: an editor's create/write/close/rename burst is
@@ -14,12 +14,12 @@ import os
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from portway.hotdeploy.deployer import Deployer
 from portway.hotdeploy.listing import is_service_path
 
 log = structlog.get_logger("portway.hotdeploy")
@@ -34,7 +34,7 @@ DELETE_GRACE_S = 0.05
 # A file written but not closed yet is deployed at its close (inotify IN_CLOSE_WRITE), or
 # after this long when no close comes (a writer that keeps it open, a chmod or touch).
 OPEN_WRITE_CAP_S = 1.0
-CACHE_FLUSH_IDLE_S = 1.0
+IDLE_S = 1.0
 # Events that never change a file's content.
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})
 
@@ -77,10 +77,22 @@ def _hidden_below(path: str, dirs: list[str]) -> bool:
 
 
 class Watcher:
-    """inotify on each pickup folder (recursive) feeding debounced batches to a :class:`Deployer`."""
+    """inotify on each pickup folder (recursive) feeding debounced batches to ``deploy``.
 
-    def __init__(self, deployer: Deployer, dirs: list[Path], *, debounce_s: float = 0.005) -> None:
-        self.deployer = deployer
+    ``deploy(paths)`` returns whether it left work for an idle moment (a bytecode cache to
+    write): ``when_idle()`` is then called once no event came for ``IDLE_S``.
+    """
+
+    def __init__(
+        self,
+        dirs: list[Path],
+        *,
+        deploy: Callable[[list[str]], bool],
+        when_idle: Callable[[], object],
+        debounce_s: float = 0.005,
+    ) -> None:
+        self._deploy = deploy
+        self._when_idle = when_idle
         self.dirs = [str(d) for d in dirs]
         self.debounce_s = debounce_s
         self._due: dict[str, float] = {}
@@ -143,8 +155,8 @@ class Watcher:
                     if self._due:
                         self._cond.wait(min(self._due.values()) - now)
                     elif dirty_since is not None:
-                        if not self._cond.wait(CACHE_FLUSH_IDLE_S):
-                            break  # idle: time to write the bytecode cache
+                        if not self._cond.wait(IDLE_S):
+                            break  # idle: time for the work the batches left
                     else:
                         self._cond.wait()
                 if self._stopping:
@@ -160,18 +172,18 @@ class Watcher:
                 if not ready and self._due:
                     continue
             if not ready:
-                self.deployer.save_cache()
+                self._when_idle()
                 dirty_since = None
                 continue
             batch = self._settle(ready)
             if not batch:
                 continue
             try:
-                report = self.deployer.deploy_paths(batch)
+                left_work = self._deploy(batch)
             except Exception:  # keep watching whatever a batch did
                 log.exception("deploy_batch_crashed", paths=batch)
                 continue
-            if report.compiled:
+            if left_work:
                 dirty_since = time.monotonic()
 
     def _settle(self, ready: list[str]) -> list[str]:

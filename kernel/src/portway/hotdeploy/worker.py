@@ -6,7 +6,9 @@ thread, so the import runs on a daemon worker thread while the deploying
 thread waits with a deadline per file. When a file overruns:
 
 * the file is reported as failed (``TimedOut``) and the remaining files go
-  to a fresh worker thread;
+  to a fresh worker thread. The waiting thread looks at the batch's progress
+  eight times per time limit, so a file is cut off after running at least
+  ``timeout_s`` and at most an eighth more;
 * the stuck thread is abandoned and asked to stop with an asynchronous
   exception (``ImportTimeout``, raised in it the next time it runs Python
   bytecode). A pure-Python loop stops at once; code blocked inside a C call
@@ -40,15 +42,34 @@ class TimedOut:
     seconds: float
 
 
+# Where a batch without a trail writes the index of its running job (nobody reads it).
+_NO_TRAIL = memoryview(bytearray(4)).cast("i")
+# The waiter looks at the batch's progress this often, as a share of the time limit: a job is
+# cut off after running at least the limit and at most this share more.
+_LOOKS_PER_LIMIT = 8
+
+
 class _Batch(Generic[T]):
-    def __init__(self, fn: Callable[[Any], T], items: Sequence[Any]) -> None:
+    """Jobs for one thread. The thread appends results and reads ``stop``; nothing else is shared.
+
+    No lock per job (one costs more than the rest of a job's bookkeeping): the waiter
+    judges an overrun by the result count standing still, and a batch it gives up on is
+    never read again; the jobs left go to a new batch with a copy of the results so far.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[Any], T],
+        items: Sequence[Any],
+        progress: memoryview | None,
+        results: list[T | TimedOut] | None = None,
+    ) -> None:
         self.fn = fn
         self.items = items
-        self.results: list[T | TimedOut] = []
-        self.started = time.monotonic()  # when the current job started
+        self.progress = _NO_TRAIL if progress is None else progress
+        self.results: list[T | TimedOut] = results if results is not None else []
         self.done = threading.Event()
-        self.lock = threading.Lock()
-        self.abandoned = False
+        self.stop = False  # set by the waiter once it gave up on this batch
 
 
 class _Thread(threading.Thread):
@@ -65,27 +86,27 @@ class _Thread(threading.Thread):
                     return
                 if not self._run(batch):
                     return
+                # Dropped now, not at the next batch: its results hold the classes and
+                # errors of the files it ran, which must be free to go once replaced.
+                del batch
         except ImportTimeout:
             return
         finally:
             self.owner._ended(self)
 
     def _run(self, batch: _Batch[object]) -> bool:
-        """Run the batch's jobs from where it stands; False when this thread was abandoned."""
-        fn, items, results, lock = batch.fn, batch.items, batch.results, batch.lock
-        with lock:
-            if batch.abandoned:
+        """Run the batch's jobs from where it stands; False when this thread was given up on."""
+        fn, items, progress = batch.fn, batch.items, batch.progress
+        append = batch.results.append
+        index, count = len(batch.results), len(items)
+        while index < count:
+            if batch.stop:
                 return False
-            batch.started = time.monotonic()
-        index = len(results)
-        while index < len(items):
-            result = fn(items[index])
-            with lock:  # one lock per job: the waiter reads `started` and may abandon us
-                if batch.abandoned:
-                    return False
-                results.append(result)
-                batch.started = time.monotonic()
+            progress[0] = index  # the trail: which file a crash of the whole process was in
+            append(fn(items[index]))
             index += 1
+        if batch.stop:
+            return False
         batch.done.set()
         return True
 
@@ -105,26 +126,33 @@ class ImportWorker:
         with self._lock:
             return len(self._stuck)
 
-    def run(self, jobs: Sequence[Callable[[], T]]) -> list[T | TimedOut]:
-        """Run ``jobs`` in order; a job that overruns yields :class:`TimedOut`. Not reentrant."""
-        return self.map(operator.call, jobs)
+    def run(self, jobs: Sequence[Callable[[], T]], progress: memoryview | None = None) -> list[T | TimedOut]:
+        """Run ``jobs`` in order; a job that overruns yields :class:`TimedOut`. Not reentrant.
 
-    def map(self, fn: Callable[[Any], T], items: Sequence[Any]) -> list[T | TimedOut]:
+        ``progress``: a one-int cell that gets each job's index before the job runs.
+        """
+        return self.map(operator.call, jobs, progress)
+
+    def map(
+        self, fn: Callable[[Any], T], items: Sequence[Any], progress: memoryview | None = None
+    ) -> list[T | TimedOut]:
         """``fn(item)`` for each item in order, as :meth:`run` runs jobs (with no job object per item)."""
-        batch: _Batch[T] = _Batch(fn, items)
         if not items:
             return []
+        batch: _Batch[T] = _Batch(fn, items, progress)
         while True:
             thread = self._current()
             thread.inbox.put(batch)  # type: ignore[arg-type]
-            if self._wait(batch):
+            overran = self._wait(batch)
+            if overran is None:
                 return batch.results
-            # The job at len(results) overran: count it failed, go on with a new thread.
+            # Job `overran` ran past the limit: count it failed, go on with a new thread.
+            batch.stop = True
             self._abandon(thread)
-            batch.results.append(TimedOut(self.timeout_s))
-            if len(batch.results) >= len(items):
-                return batch.results
-            batch = self._resume(batch)
+            results = [*batch.results[:overran], TimedOut(self.timeout_s)]
+            if len(results) >= len(items):
+                return results
+            batch = _Batch(fn, items, progress, results)
 
     def close(self) -> None:
         with self._lock:
@@ -132,25 +160,17 @@ class ImportWorker:
         if thread is not None:
             thread.inbox.put(None)
 
-    def _wait(self, batch: _Batch[T]) -> bool:
-        """Wait for the batch; False when its current job has overrun (the batch is then abandoned)."""
-        while True:
-            with batch.lock:
-                deadline = batch.started + self.timeout_s
-            left = deadline - time.monotonic()
-            if batch.done.wait(max(left, 0.0) + 0.001):
-                return True
-            with batch.lock:
-                if batch.done.is_set():
-                    return True
-                if time.monotonic() >= batch.started + self.timeout_s:
-                    batch.abandoned = True
-                    return False
-
-    def _resume(self, old: _Batch[T]) -> _Batch[T]:
-        batch: _Batch[T] = _Batch(old.fn, old.items)
-        batch.results = old.results
-        return batch
+    def _wait(self, batch: _Batch[T]) -> int | None:
+        """Wait for the batch; None when it is done, else the index of the job that overran."""
+        look = self.timeout_s / _LOOKS_PER_LIMIT
+        seen, since = len(batch.results), time.monotonic()
+        while not batch.done.wait(look):
+            now, finished = time.monotonic(), len(batch.results)
+            if finished != seen:  # a job ended since the last look: the next one runs from about now
+                seen, since = finished, now
+            elif now - since >= self.timeout_s:
+                return None if batch.done.is_set() else seen
+        return None
 
     def _current(self) -> _Thread:
         with self._lock:

@@ -1,13 +1,13 @@
 """``python -m portway.server ENV``: run the server in this process until SIGTERM/SIGINT.
 
 uvicorn stops accepting on the signal, waits up to ``[server] drain_s`` for
-in-flight requests, then the lifespan drains channels and closes pools; only
-then is the pid file removed and the process exits.
+in-flight requests, then the lifespan drains channels and closes pools; then
+the process exits, which releases ``ENV/server.lock`` (held from the start,
+see :mod:`portway.serverlock`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -19,26 +19,31 @@ def serve(env_path: str, to_terminal: bool = False) -> int:
     import uvicorn
 
     from portway import environment, logs
+    from portway.hotdeploy.trail import trail_path
     from portway.logfiles import LogFile
     from portway.runtime import Runtime
     from portway.server.app import ServerApp
     from portway.server.listen import uvicorn_config
+    from portway.serverlock import ServerLock
 
     env = environment.load(env_path)
+    # Before anything else: a second server of this environment stops here. Held (by the
+    # open file) until this process ends, whichever way it ends.
+    lock = ServerLock.acquire(env.lock_path)
     env.admin_key()  # refuses a key file others may read, before anything starts
     log = env.settings.log
     file = None if to_terminal else LogFile(env.logs_dir / "server.log", log.max_bytes, log.backups)
     logs.configure(log.level, log.format, file=file)
     runtime = Runtime(env)
+    # A file that ends this process at import is named afterwards (by `portway start`).
+    runtime.deployer.keep_trail(trail_path(env.cache_dir))
     server = uvicorn.Server(uvicorn_config(env, ServerApp(runtime)))
-    env.pid_path.write_text(f"{os.getpid()}\n")
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn re-raises SIGINT once it has shut down
         pass
     finally:
-        with contextlib.suppress(OSError):
-            env.pid_path.unlink()
+        lock.release()  # serving is over (uvicorn may end the process first: that releases it too)
     code = 0 if server.started else 1
     _exit_past_abandoned_threads(code)
     return code

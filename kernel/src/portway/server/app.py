@@ -117,10 +117,6 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
         await asyncio.gather(*tasks, return_exceptions=True)
         await to_thread.run_sync(runtime.close)
         runtime.plugins.call_each("portway_shutdown", server=runtime)
-        # uvicorn re-raises the stop signal once serving ends, so the process
-        # may die before serve()'s own clean-up: drop the pid file here.
-        with contextlib.suppress(OSError):
-            runtime.env.pid_path.unlink()
         log.info("server_stopped")
 
 

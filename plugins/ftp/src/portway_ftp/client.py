@@ -183,7 +183,7 @@ class FtpClient:
         Raises :class:`portway.filescript.ScriptFailed` (a FileError) at the
         first failing command not prefixed by ``-``.
         """
-        return str(filescript.run_script(self, script))
+        return str(filescript.run_script(self, script, prompt="ftp"))
 
     def home(self) -> str:
         """The directory the session started in (after ``settings.directory``)."""

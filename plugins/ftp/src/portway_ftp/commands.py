@@ -43,7 +43,7 @@ def exec_script(env: str, conn: str, script: str) -> None:
     assert isinstance(settings, FtpSettings)
     with FtpClient.open(settings) as client:
         try:
-            transcript = run_script(client, text)
+            transcript = run_script(client, text, prompt="ftp")
         except ScriptFailed as exc:
             _show(exc.transcript)
             sys.exit(1)
