@@ -8,11 +8,10 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from portway.errors import ConfigError
+from portway.keyfiles import write_private
 
 
 def new_key_file(path: Path) -> None:
-    from portway.environment import write_private
-
     write_private(path, Fernet.generate_key().decode() + "\n")
 
 

@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from portway.errors import ConfigError
+from portway.keyfiles import require_private, write_private
+
+__all__ = ["require_private", "write_private"]  # kept importable from here for older callers
 
 DEFAULT_PORT = 17010
 MIB = 1024 * 1024
@@ -274,16 +275,3 @@ def create(root: str | Path, *, port: int = DEFAULT_PORT, dirs: list[str] | None
 
     Store.open(env).close()
     return env
-
-
-def require_private(path: Path) -> None:
-    """Raise :class:`ConfigError` when group or others have any access to the key file ``path``."""
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(str(path), f"must be readable by its owner only: chmod 600 {path}")
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (0600 from the start, no window)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)

@@ -5,16 +5,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from structlog.typing import FilteringBoundLogger
 
-    from portway.invocation import Invocation
     from portway.outgoing import Outgoing
 
 
 DEPLOYED_PREFIX = "portway_deployed."
+
+
+class NestedCalls(Protocol):
+    """What a running service calls other services through (the kernel's invocation of this call).
+
+    A protocol, so that this module, which services import, needs nothing of the invoker.
+    """
+
+    def invoke_nested(self, name: str, payload: Any) -> Any: ...
+
+    async def ainvoke_nested(self, name: str, payload: Any) -> Any: ...
 
 
 @dataclass
@@ -73,7 +83,7 @@ class Service:
     cid: str
     logger: FilteringBoundLogger
     out: Outgoing
-    _invocation: Invocation
+    _invocation: NestedCalls
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

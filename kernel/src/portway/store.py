@@ -14,14 +14,19 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from portway.changes import CHANNEL as CHANGES_CHANNEL
 from portway.database import Database, Row, Tx, UniqueViolation
 from portway.errors import ConflictError, NotFoundError
 
-if TYPE_CHECKING:
-    from portway.environment import Environment
+
+class Located(Protocol):
+    """Where a store is: an :class:`~portway.environment.Environment`, without importing it."""
+
+    @property
+    def store_url(self) -> str: ...
+
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS items (
@@ -71,7 +76,8 @@ class Store:
         self.db = db
 
     @classmethod
-    def open(cls, env: Environment) -> Store:
+    def open(cls, env: Located) -> Store:
+        """The store of an environment (anything with a ``store_url``)."""
         return cls.connect(env.store_url)
 
     @classmethod
