@@ -6,6 +6,14 @@ formatter, so the same rules hold for all of them: tracebacks are plain (no
 local variables, which held request headers, cookies and passwords), keys
 that carry credentials are masked, and known secret values are replaced in
 the rendered line (see :mod:`portway.redaction`).
+
+Third-party libraries (stdlib records not under a ``portway`` name) speak
+only from WARNING up unless ``[log] level`` is ``debug``: paramiko alone
+logs a few INFO lines for every pooled session. structlog events always
+pass: libraries do not use it, services and plugins do.
+A plugin that offers a per-connection debug log (``log_level = "debug"``
+on an sftp connection) forwards its library's records under its own
+``portway...`` logger name, so they pass.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ def configure(
         cache_logger_on_first_use=False,
     )
     handler = open_handler(file) if file is not None else logging.StreamHandler(stream or sys.stderr)
+    if numeric > logging.DEBUG:
+        handler.addFilter(quiet_libraries)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
@@ -58,6 +68,19 @@ def configure(
             old.close()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO) if level != "debug" else numeric)
+
+
+def is_ours(logger_name: str) -> bool:
+    """A logger of portway's: the kernel's, a plugin's (``portway_sftp...``) or a deployed service's."""
+    return logger_name == "portway" or logger_name.startswith(("portway.", "portway_"))
+
+
+def quiet_libraries(record: logging.LogRecord) -> bool:
+    """The handler's filter: any structlog event or stdlib record of ours, a library's from WARNING up."""
+    # structlog's wrap_for_formatter hands stdlib the event dict with its logger attached.
+    if record.levelno >= logging.WARNING or (isinstance(record.msg, dict) and hasattr(record, "_logger")):
+        return True
+    return is_ours(record.name)
 
 
 def _renderer(fmt: str) -> structlog.typing.Processor:

@@ -202,12 +202,12 @@ class SftpClient:
                 raise
             error = file_error(exc, path)
             if self.settings.log_level == "debug":
-                log.debug("sftp_failed", path=path, error=str(error))
+                log.info("sftp_failed", path=path, error=str(error))
             raise error from exc
 
     def _debug(self, operation: str, **fields: Any) -> None:
         if self.settings.log_level == "debug":
-            log.debug("sftp_request", operation=operation, connection=self.id, **fields)
+            log.info("sftp_request", operation=operation, connection=self.id, **fields)
 
     # -- FileClient ------------------------------------------------------
 
@@ -754,4 +754,5 @@ def _attach_protocol_log(channel: str, address: str) -> logging.Handler:
     logger = logging.getLogger(channel)
     logger.setLevel(logging.DEBUG)
     logger.addHandler(handler)
+    logger.propagate = False  # the handler forwards each record; the root handler would log it twice
     return handler

@@ -429,11 +429,15 @@ def _negotiation_error(endpoint: Endpoint, exc: BaseException) -> Exception:
 
 
 class StructlogHandler(logging.Handler):
-    """Forwards paramiko's stdlib log records for one connection to structlog."""
+    """Forwards paramiko's stdlib log records for one connection to structlog.
+
+    At info level: the connection asked for its protocol log (``log_level =
+    "debug"``), so it shows at the server's default ``[log] level`` too.
+    """
 
     def __init__(self, connection: str) -> None:
         super().__init__(logging.DEBUG)
         self.log = structlog.get_logger("portway.sftp.protocol").bind(connection=connection)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.log.debug("ssh", source=record.name, message=record.getMessage())
+        self.log.info("ssh", source=record.name, message=record.getMessage())
