@@ -1,21 +1,23 @@
 """Click options derived from a pydantic settings model: one ``--field`` per field.
 
-Help text is the field's description; ``Literal`` becomes a choice, ``bool``
-a ``--x/--no-x`` flag, lists repeat the option, anything structured is JSON.
-Only options the user gave are returned, so the model's defaults apply.
+Help text is the field's description; ``Literal`` and ``Enum`` become a
+choice (converted back to the field's value, so ``Literal[2, 3]`` takes
+``--x 3``), ``bool`` a ``--x/--no-x`` flag, lists repeat the option,
+anything structured is JSON. Only options the user gave are returned, so
+the model's defaults apply.
 """
 
 from __future__ import annotations
 
 import json
-import types
 import typing
-from typing import Any, Literal
+from typing import Any
 
 import click
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
+from portway import choices
 from portway.errors import SettingError
 
 
@@ -23,13 +25,7 @@ def option_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-def _base(annotation: Any) -> Any:
-    """Strip ``Optional`` / ``X | None`` down to X."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or isinstance(annotation, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    return annotation
+_base = choices.unwrapped
 
 
 def options_for(model: type[BaseModel], all_optional: bool = False) -> list[click.Option]:
@@ -50,9 +46,9 @@ def _option(name: str, info: FieldInfo, all_optional: bool) -> click.Option:
     if annotation is bool:
         flag = name.replace("_", "-")
         return click.Option([f"--{flag}/--no-{flag}", name], default=None, help=help_text)
-    if typing.get_origin(annotation) is Literal:
-        choices = [str(c) for c in typing.get_args(annotation)]
-        return click.Option([option_name(name), name], type=click.Choice(choices), help=help_text)
+    texts = choices.texts_of(annotation)
+    if texts:
+        return click.Option([option_name(name), name], type=click.Choice(texts), help=help_text)
     if typing.get_origin(annotation) in (list, tuple, set):
         return click.Option([option_name(name), name], multiple=True, help=help_text + " (repeatable)")
     click_type: Any = {int: click.INT, float: click.FLOAT}.get(annotation, click.STRING)
@@ -73,6 +69,8 @@ def collect(model: type[BaseModel], given: dict[str, Any], label: str) -> dict[s
             value = click.prompt(f"{name}", hide_input=True)
         if isinstance(value, tuple):
             value = list(value)
+        elif isinstance(value, str) and choices.values_of(annotation):
+            value = choices.from_text(annotation, value)
         elif isinstance(value, str) and _is_structured(annotation):
             try:
                 value = json.loads(value)
@@ -82,18 +80,24 @@ def collect(model: type[BaseModel], given: dict[str, Any], label: str) -> dict[s
     return settings
 
 
-def parse_pairs(model: type[BaseModel], pairs: tuple[str, ...], label: str) -> dict[str, Any]:
-    """``--setting key=value`` pairs; values of non-text fields are read as JSON when they parse."""
+def parse_pairs(
+    model: type[BaseModel], pairs: tuple[str, ...], label: str, option: str = "--setting"
+) -> dict[str, Any]:
+    """``--setting key=value`` pairs (or ``option``'s); a choice is converted, other non-text fields
+    are read as JSON when they parse."""
     settings: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
-            raise SettingError(label, pair, "write --setting as key=value")
+            raise SettingError(label, pair, f"write {option} as key=value")
         info = model.model_fields.get(key)
-        textual = info is not None and _base(info.annotation) in (str, SecretStr)
+        annotation = _base(info.annotation) if info is not None else None
+        if choices.values_of(annotation):
+            settings[key] = choices.from_text(annotation, value)
+            continue
         try:
-            settings[key] = value if textual else json.loads(value)
+            settings[key] = value if annotation in (str, SecretStr) else json.loads(value)
         except ValueError:
             settings[key] = value
     return settings

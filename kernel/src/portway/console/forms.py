@@ -2,7 +2,9 @@
 
 Widgets follow the field's type: ``bool`` a checkbox, numbers and ``str``
 a text box (so ``${VAR}`` references can be typed anywhere), ``SecretStr``
-a password box that is never filled in, ``Literal``/``Enum`` a select,
+a password box that is never filled in, ``Literal``/``Enum`` a select
+(whose text is converted back to the field's value: ``"3"`` is the ``3``
+of a ``Literal[2, 3]``),
 anything structured a JSON text area. A ``str`` field becomes a text area
 when it may hold lines (:func:`portway.settings_marks.is_multiline`).
 """
@@ -20,6 +22,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from portway import choices as choice_fields
 from portway.settings_marks import is_multiline
 
 Widget = Literal["text", "number", "password", "checkbox", "select", "textarea", "json"]
@@ -36,6 +39,7 @@ class FormField:
     required: bool
     choices: tuple[str, ...] = ()
     default: str = ""
+    annotation: Any = None  # the field's type, for turning a chosen text into its value
 
     @property
     def secret(self) -> bool:
@@ -61,10 +65,8 @@ def _widget(name: str, info: FieldInfo) -> tuple[Widget, tuple[str, ...]]:
         return ("select", ("true", "false")) if optional else ("checkbox", ())
     if inner in (int, float):
         return "number", ()
-    if typing.get_origin(inner) is Literal:
-        return "select", tuple(str(v) for v in typing.get_args(inner))
-    if isinstance(inner, type) and issubclass(inner, enum.Enum):
-        return "select", tuple(str(m.value) for m in inner)
+    if choice_fields.values_of(inner):
+        return "select", choice_fields.texts_of(inner)
     if inner is str or (isinstance(inner, type) and issubclass(inner, str)):
         return ("textarea" if is_multiline(name, info) else "text"), ()
     if isinstance(inner, type) and inner.__module__ == "pathlib":
@@ -87,6 +89,7 @@ def fields_of(model: type[BaseModel], prefix: str = "") -> list[FormField]:
                 required=info.is_required(),
                 choices=choices,
                 default="" if widget == "password" else default,
+                annotation=info.annotation,
             )
         )
     return found
@@ -145,6 +148,8 @@ def _typed(f: FormField, text: str) -> tuple[Any, str]:
     """A box's text as the value to send, or an error; numbers and JSON are read, the rest is text."""
     if f.widget == "number":
         return _number(text), ""
+    if f.widget == "select" and choice_fields.values_of(f.annotation):
+        return choice_fields.from_text(f.annotation, text), ""
     if f.widget == "json":
         try:
             return json.loads(text), ""
