@@ -105,20 +105,20 @@ def test_an_idle_client_whose_session_died_reconnects_by_itself(
 
 
 def test_actions_through_the_kernel(servers: Any, portway_runtime: Any) -> None:
-    from portway.server.admin_api import run_connection_action
+    from portway.testing import run_action
 
     rt = portway_runtime
     rt.catalog.create("connection", "ftp", "files", _connection(servers, "explicit"))
     rt.refresh()
     (servers.root / "in.txt").write_text("hello")
-    result = run_connection_action(rt, "ftp", "files", "execute", {"script": "ls -1\nrename in.txt out.txt"})
+    result = run_action(rt, "ftp", "files", "execute", {"script": "ls -1\nrename in.txt out.txt"})
     assert result["ok"] is True
     assert "in.txt" in result["transcript"]
     assert (servers.root / "out.txt").read_text() == "hello"
-    failed = run_connection_action(rt, "ftp", "files", "execute", {"script": "rm missing.txt"})
+    failed = run_action(rt, "ftp", "files", "execute", {"script": "rm missing.txt"})
     assert failed["ok"] is False and failed["line"] == 1
-    assert run_connection_action(rt, "ftp", "files", "ping", {})["ms"] > 0
-    listed = run_connection_action(rt, "ftp", "files", "list", {"path": "/"})
+    assert run_action(rt, "ftp", "files", "ping", {})["ms"] > 0
+    listed = run_action(rt, "ftp", "files", "list", {"path": "/"})
     assert [(e["name"], e["kind"], e["size"], e["mode"]) for e in listed] == [("out.txt", "file", 5, "644")]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from portway.errors import ConnectionFailed, SettingError
 from portway.invocation import ServiceFailed
-from portway.server.admin_api import run_connection_action
+from portway.testing import run_action
 from portway_ibm_mq.message import MSGTYPE_REPLY, MSGTYPE_REQUEST, NOT_PERSISTENT, PERSISTENT, to_id
 from portway_ibm_mq.reasons import MQError
 
@@ -140,7 +140,7 @@ def test_ping_reports_time_or_reason_with_hint(qm, make_runtime, portway_env):
 
 def test_send_action_as_the_admin_api_runs_it(qm, make_runtime):
     rt = make_runtime()
-    result = run_connection_action(
+    result = run_action(
         rt, "ibm_mq", "QM", "send", {"queue": "DEV.QUEUE.1", "data": "test message", "priority": 3}
     )
     [message] = qm.messages("DEV.QUEUE.1")
@@ -148,7 +148,7 @@ def test_send_action_as_the_admin_api_runs_it(qm, make_runtime):
     assert result["msg_id"] == message.md.msg_id.hex()
     assert result["priority"] == 3 and result["queue"] == "DEV.QUEUE.1"
     with pytest.raises(SettingError, match="priority"):
-        run_connection_action(rt, "ibm_mq", "QM", "send", {"queue": "Q", "priority": 12})
+        run_action(rt, "ibm_mq", "QM", "send", {"queue": "Q", "priority": 12})
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portway.server.admin_api import run_connection_action
+from portway.testing import run_action
 from portway_ibm_mq.message import MQMD
 from portway_ibm_mq.rfh2 import FMT_RF_HEADER_2
 
@@ -47,7 +47,7 @@ def test_browse_and_depth_actions_as_the_console_and_admin_api_run_them(qm, make
     sender.send("to JMS", "DEV.QUEUE.1", jms=True, correlation_id="order-9", properties={"tenant": "acme"})
     sender.send(b"\x00\x01\x02", "DEV.QUEUE.1")
     rt = make_runtime()
-    result = run_connection_action(rt, "ibm_mq", "QM", "browse", {"queue": "DEV.QUEUE.1", "body_chars": 20})
+    result = run_action(rt, "ibm_mq", "QM", "browse", {"queue": "DEV.QUEUE.1", "body_chars": 20})
     assert {k: result[k] for k in ("queue", "depth", "backout_threshold", "backout_queue")} == {
         "queue": "DEV.QUEUE.1",
         "depth": 3,
@@ -70,5 +70,5 @@ def test_browse_and_depth_actions_as_the_console_and_admin_api_run_them(qm, make
     assert second["properties"] == "tenant=acme" and second["body"] == "to JMS"
     assert third["body"] == "000102" and third["format"] == ""
     assert set(first) == set(second) == set(third)  # one shape: rows of a table
-    assert run_connection_action(rt, "ibm_mq", "QM", "depth", {"queue": "DEV.QUEUE.1"})["depth"] == 3
+    assert run_action(rt, "ibm_mq", "QM", "depth", {"queue": "DEV.QUEUE.1"})["depth"] == 3
     assert qm.depth("DEV.QUEUE.1") == 3

@@ -58,25 +58,32 @@ class Connections:
     def ping(self, type_name: str, name: str) -> float:
         """Open a fresh client, ping it and close it; return milliseconds.
 
+        Connect and ping each get the connection's ``connect_timeout_s``.
         Raises :class:`~portway.errors.ConnectionFailed` with the reason.
         """
         from portway.errors import ConnectionFailed
 
-        declaration = self.catalog.plugins.connection_type(type_name)
-        settings = self.catalog.resolve("connection", type_name, name)
-        KNOWN.add_model(settings)  # from now on its secrets are masked in any log line
+        probe = self.detached(type_name, name)
         started = time.perf_counter()
         try:
-            client = declaration.connect(settings)
+            client = probe.connect()
             try:
-                declaration.ping(client)
+                probe.ping(client)
             finally:
-                declaration.close(client)
+                probe.declaration.close(client)
         except ConnectionFailed:
             raise
         except Exception as exc:
             raise ConnectionFailed(type_name, name, describe(exc)) from exc
         return (time.perf_counter() - started) * 1000
+
+    def detached(self, type_name: str, name: str) -> Pool:
+        """A pool of the connection's current settings that nothing shares: for one fresh client.
+
+        Ping and plugins' CLI commands open their client with its
+        :meth:`Pool.connect` (time limit included) and close it themselves.
+        """
+        return self._build(type_name, name)
 
     def _build(self, type_name: str, name: str) -> Pool:
         declaration = self.catalog.plugins.connection_type(type_name)

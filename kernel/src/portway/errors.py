@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a user: the error's message, or its type when it has none."""
+    text = str(exc).strip()
+    return text if text else type(exc).__name__
+
+
 class PortwayError(Exception):
     """Base of every error portway raises on purpose; its text is for a user."""
 
@@ -63,3 +69,12 @@ class SettingError(ConfigError):
         self.item = item
         self.field = field
         super().__init__(f"{item}: setting {field!r}", problem)
+
+
+class ArgumentError(SettingError):
+    """One argument of a connection's action is unknown or invalid; ``field`` names it."""
+
+    def __init__(self, item: str, field: str, problem: str) -> None:
+        self.item = item
+        self.field = field
+        ConfigError.__init__(self, f"{item}: argument {field!r}", problem)

@@ -201,6 +201,11 @@ def _reason(stage: str, exc: BaseException) -> str:
     return f"{stage}: {type(exc).__name__}: {exc}"
 
 
+def installed_names() -> list[str]:
+    """The names of every installed plugin's entry point (none is imported)."""
+    return [name for name, _load in _entry_points()]
+
+
 def distribution_of(name: str) -> tuple[str, str]:
     """``(distribution, version)`` of a plugin's entry point; built-ins are the kernel's."""
     for ep in importlib.metadata.entry_points(group=GROUP):

@@ -3,6 +3,8 @@
 Clients are reused across calls; one idle longer than ``check_after_s`` is
 pinged before it is lent, one idle longer than ``idle_timeout_s`` is closed,
 and one that broke during a call is discarded and replaced on demand.
+Connect and ping are given ``connect_timeout_s`` at most
+(:mod:`portway.deadline`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, Field
 
+from portway.deadline import within
 from portway.declarations import ConnectionType
-from portway.errors import ConnectionFailed
+from portway.errors import ConnectionFailed, describe
+
+__all__ = ["Pool", "PoolSettings", "describe"]  # describe is errors'; kernel modules import it from here too
 
 log = structlog.get_logger("portway.pool")
 
@@ -34,6 +39,9 @@ class PoolSettings(BaseModel):
         30, ge=0, le=86400, description="Ping a client idle this long before lending it (0: always)"
     )
     borrow_timeout_s: float = Field(30, gt=0, le=3600, description="Wait this long for a free client")
+    connect_timeout_s: float = Field(
+        30, gt=0, le=3600, description="Longest a connect, or a ping, may take before it counts as timed out"
+    )
 
 
 @dataclass
@@ -121,9 +129,23 @@ class Pool:
         with self._cond:
             return {"live": self._live, "idle": len(self._idle), "size": self.options.size}
 
+    def connect(self) -> Any:
+        """A new client, not counted in the pool; the plugin's connect, within the time limit."""
+        declaration = self.declaration
+        return within(
+            self.options.connect_timeout_s,
+            "connect",
+            lambda: declaration.connect(self.settings),
+            self._close_quietly,
+        )
+
+    def ping(self, client: Any) -> None:
+        """The plugin's ping of ``client``, within the time limit."""
+        within(self.options.connect_timeout_s, "ping", lambda: self.declaration.ping(client))
+
     def _open(self) -> Any:
         try:
-            return self.declaration.connect(self.settings)
+            return self.connect()
         except BaseException as exc:
             with self._cond:
                 self._live -= 1
@@ -140,7 +162,7 @@ class Pool:
         if age < self.options.check_after_s:
             return True
         try:
-            self.declaration.ping(idle.client)
+            self.ping(idle.client)
         except Exception as exc:
             log.info("pool_client_replaced", connection=self.name, reason=describe(exc))
             self.give_back(idle.client, broken=True)
@@ -156,9 +178,3 @@ class Pool:
             self.declaration.close(client)
         except Exception as exc:  # closing a dead client may fail; it is gone either way
             log.debug("pool_close_failed", connection=self.name, reason=describe(exc))
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line reason for a user: the message, or the type when there is none."""
-    text = str(exc).strip()
-    return text if text else type(exc).__name__

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from portway import choices
 from portway.catalog import secret_fields
 from portway.declarations import ChannelType, ConnectionType
 from portway.plugins import Plugins, distribution_of
@@ -16,10 +20,14 @@ def iso(timestamp: float) -> str:
 
 
 def plugin_views(plugins: Plugins) -> list[dict[str, Any]]:
-    """One dict per plugin: name, version, distribution, status, contributions."""
+    """One dict per plugin: name, version, distribution, status, contributions, and the connection
+    types it adds with their actions (name, summary, arguments)."""
     rows = []
     for name, status in sorted(plugins.statuses.items()):
         distribution, version = distribution_of(name)
+        owned = sorted(
+            t for (label, t), owner in plugins.owners.items() if owner == name and label == "connection"
+        )
         rows.append(
             {
                 "name": name,
@@ -27,9 +35,49 @@ def plugin_views(plugins: Plugins) -> list[dict[str, Any]]:
                 "distribution": distribution,
                 "status": status.label,
                 "contributes": list(status.contributes),
+                "connection_types": [_type_view(plugins.connection_types[t]) for t in owned],
             }
         )
     return rows
+
+
+def _type_view(declaration: ConnectionType) -> dict[str, Any]:
+    return {
+        "name": declaration.name,
+        "summary": declaration.summary,
+        "actions": [
+            {"name": a.name, "summary": a.summary, "arguments": argument_views(a.arguments)}
+            for a in declaration.actions
+        ],
+    }
+
+
+def argument_views(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Each field of an arguments (or settings) model: name, type as text, required, default, help."""
+    views = []
+    for name, info in model.model_fields.items():
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        views.append(
+            {
+                "name": name,
+                "type": type_text(info.annotation),
+                "required": info.is_required(),
+                "default": to_jsonable_python(default),
+                "description": info.description or "",
+            }
+        )
+    return views
+
+
+def type_text(annotation: Any) -> str:
+    """A field's type as a user reads it: ``str``, ``int``, ``2|3`` for a choice, ``list[str]``."""
+    texts = choices.texts_of(annotation)
+    if texts:
+        return "|".join(texts)
+    inner = choices.unwrapped(annotation)
+    if isinstance(inner, type) and not getattr(inner, "__args__", None):
+        return inner.__name__
+    return str(inner).replace("typing.", "")
 
 
 def connection_type_view(declaration: ConnectionType | ChannelType) -> dict[str, Any]:

@@ -57,8 +57,11 @@ def _option(name: str, info: FieldInfo, all_optional: bool) -> click.Option:
     return click.Option([option_name(name), name], type=click_type, help=help_text)
 
 
-def collect(model: type[BaseModel], given: dict[str, Any], label: str) -> dict[str, Any]:
-    """Settings from the options the user actually gave (None and empty repeats are skipped)."""
+def collect(
+    model: type[BaseModel], given: dict[str, Any], label: str, error: type[SettingError] = SettingError
+) -> dict[str, Any]:
+    """Settings (or arguments) from the options the user actually gave (None and empty repeats are
+    skipped); a bad one is refused as ``error``."""
     settings: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         value = given.get(name)
@@ -75,22 +78,26 @@ def collect(model: type[BaseModel], given: dict[str, Any], label: str) -> dict[s
             try:
                 value = json.loads(value)
             except ValueError:
-                raise SettingError(label, name, f"give JSON for {option_name(name)}") from None
+                raise error(label, name, f"give JSON for {option_name(name)}") from None
         settings[name] = value
     return settings
 
 
 def parse_pairs(
-    model: type[BaseModel], pairs: tuple[str, ...], label: str, option: str = "--setting"
+    model: type[BaseModel],
+    pairs: tuple[str, ...],
+    label: str,
+    option: str = "--setting",
+    error: type[SettingError] = SettingError,
 ) -> dict[str, Any]:
-    """``--setting key=value`` pairs (or ``option``'s); a choice is converted, other non-text fields
-    are read as JSON when they parse."""
+    """``--setting key=value`` pairs (or ``option``'s, refused as ``error``: an ``ArgumentError`` for
+    ``--arg``); a choice is converted, other non-text fields are read as JSON when they parse."""
     settings: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
-            raise SettingError(label, pair, f"write {option} as key=value")
+            raise error(label, pair, f"write {option} as key=value")
         info = model.model_fields.get(key)
         annotation = _base(info.annotation) if info is not None else None
         if choices.values_of(annotation):

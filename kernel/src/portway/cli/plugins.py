@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -11,7 +12,8 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--env", "env", type=click.Path(file_okay=False), help="Apply ENV's [plugins] disabled list.")
 def plugins(as_json: bool, env: str | None) -> None:
-    """List every plugin: name, version, distribution, status, contributions."""
+    """List every plugin: name, version, distribution, status, contributions; then each connection
+    type's actions with their arguments (run one: portway conn action ENV TYPE NAME ACTION)."""
     from portway import environment
     from portway.plugins import load_plugins
     from portway.views import plugin_views
@@ -22,6 +24,7 @@ def plugins(as_json: bool, env: str | None) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("name", "version", "distribution", "status", "contributes")
@@ -32,7 +35,32 @@ def plugins(as_json: bool, env: str | None) -> None:
             row["name"],
             row["version"],
             row["distribution"],
-            f"[{style}]{status}[/]",
+            f"[{style}]{escape(status)}[/]",
             ", ".join(row["contributes"]),
         )
-    Console(width=160).print(table)
+    console = Console(width=160)
+    console.print(table)
+    actions = Table(
+        "type", "action", "summary", "arguments", title="Actions: portway conn action ENV TYPE NAME ACTION"
+    )
+    for row in rows:
+        for declared in row["connection_types"]:
+            for action in declared["actions"]:
+                cells = (declared["name"], action["name"], action["summary"], _arguments(action["arguments"]))
+                actions.add_row(*(escape(cell) for cell in cells))  # "dict[str, str]" is no markup
+    if actions.row_count:
+        console.print(actions)
+
+
+def _arguments(arguments: list[dict[str, Any]]) -> str:
+    """``queue (str, required), limit (int, default 10)``, one line per argument."""
+    parts = []
+    for argument in arguments:
+        if argument["required"]:
+            detail = "required"
+        elif argument["default"] is None:
+            detail = "optional"
+        else:
+            detail = f"default {json.dumps(argument['default'])}"
+        parts.append(f"{argument['name']} ({argument['type']}, {detail})")
+    return "\n".join(parts) or "-"

@@ -23,17 +23,18 @@ POOL_OPTIONS = {
     "pool_size": ("size", "--pool-size", click.INT),
     "pool_idle_timeout": ("idle_timeout_s", "--pool-idle-timeout", click.FLOAT),
     "pool_check_after": ("check_after_s", "--pool-check-after", click.FLOAT),
+    "pool_connect_timeout": ("connect_timeout_s", "--pool-connect-timeout", click.FLOAT),
 }
 
 
 def _types(kind: Kind, ctx: click.Context) -> dict[str, Any]:
     from portway.plugins import load_plugins
 
-    plugins = load_plugins(_disabled(ctx.params.get("env")))
+    plugins = load_plugins(disabled_of(ctx.params.get("env")))
     return plugins.connection_types if kind == "connection" else plugins.channel_types
 
 
-def _disabled(env: str | None) -> list[str]:
+def disabled_of(env: str | None) -> list[str]:
     """ENV's disabled plugins, so commands for ENV never import them; none if ENV is unreadable."""
     if not env:
         return []

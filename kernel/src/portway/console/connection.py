@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portway import actions
 from portway.console import forms, records
 from portway.console.items import notice_of
 from portway.console.sessions import ConsoleSession
@@ -73,12 +74,7 @@ class ConnectionPages:
     def _action(self, request: Request) -> tuple[ConnectionType, Action]:
         type_name = request.path_params["type"]
         declaration = self.site.runtime.plugins.connection_type(type_name)
-        wanted = request.path_params["action"]
-        for action in declaration.actions:
-            if action.name == wanted:
-                return declaration, action
-        names = ", ".join(a.name for a in declaration.actions) or "none"
-        raise NotFoundError(f"{type_name} action", wanted, f"available: {names}")
+        return declaration, actions.find(declaration, request.path_params["action"])
 
     async def action_form(self, request: Request, session: ConsoleSession) -> Response:
         try:
@@ -107,12 +103,10 @@ class ConnectionPages:
             return self._render_action(
                 request, session, declaration, action, fields, values, errors, None, "", 400
             )
-        from portway.server.admin_api import run_connection_action
-
         type_name, name = request.path_params["type"], request.path_params["name"]
         try:
             result = await to_thread.run_sync(
-                run_connection_action, self.site.runtime, type_name, name, action.name, arguments
+                actions.run, self.site.runtime.connections, type_name, name, action.name, arguments
             )
         except PortwayError as exc:
             return self._render_action(

@@ -9,17 +9,16 @@ a 500 always carries the ``cid`` its log line has.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from anyio import to_thread
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from portway import actions
 from portway.errors import (
     ConfigError,
     ConflictError,
@@ -29,7 +28,6 @@ from portway.errors import (
     SettingError,
 )
 from portway.invocation import ServiceFailed, ServiceTimedOut, new_cid
-from portway.pool import describe
 from portway.redaction import KNOWN, without_credentials
 from portway.runtime import Runtime
 from portway.server import payloads
@@ -177,7 +175,7 @@ class AdminApi:
         p = request.path_params
         body = await self._json(request, allow_empty=True)
         result = await to_thread.run_sync(
-            lambda: run_connection_action(self.rt, p["type"], p["name"], p["action"], body)
+            lambda: actions.run(self.rt.connections, p["type"], p["name"], p["action"], body)
         )
         return JSONResponse({"result": result})
 
@@ -225,7 +223,7 @@ class AdminApi:
             request.headers.get("content-type", "application/json"), await request.body(), self.max_json_depth
         )
         response = await self.rt.invoker.arun(name, _as_request(payload, request), timeout_s=self.timeout_s)
-        rendered = payload_for_json(response.payload)
+        rendered = actions.as_json(response.payload)
         return JSONResponse({"status": response.status, "payload": rendered, "headers": response.headers})
 
     async def deploy_status(self, request: Request) -> Response:
@@ -253,39 +251,6 @@ class AdminApi:
             if not isinstance(body.get(key), str) or not body[key]:
                 raise SettingError("request", key, "required; give a non-empty string")
         return body
-
-
-def run_connection_action(rt: Runtime, type_name: str, name: str, action_name: str, body: Any) -> Any:
-    """Run a declared Action on a pooled client of a connection; return its result."""
-    declaration = rt.plugins.connection_type(type_name)
-    action = next((a for a in declaration.actions if a.name == action_name), None)
-    if action is None:
-        names = ", ".join(a.name for a in declaration.actions) or "none"
-        raise NotFoundError(f"{type_name} action", action_name, f"available: {names}")
-    try:
-        arguments = action.arguments.model_validate(body or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise SettingError(f"{type_name} action {action_name!r}", field, first["msg"]) from None
-    pool = rt.connections.pool(type_name, name)
-    client = pool.borrow()
-    broken = False
-    try:
-        return payload_for_json(action.run(client, arguments))
-    except Exception as exc:
-        broken = bool(declaration.is_broken(exc))
-        if isinstance(exc, PortwayError):
-            raise
-        raise ConnectionFailed(type_name, name, describe(exc)) from exc
-    finally:
-        pool.give_back(client, broken=broken)
-
-
-def payload_for_json(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return json.loads(json.dumps(value, default=str))
 
 
 def _as_request(payload: Any, request: Request) -> Any:

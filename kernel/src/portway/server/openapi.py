@@ -1,4 +1,9 @@
-"""OpenAPI 3.1 document of the admin API, with each installed type's settings schema."""
+"""OpenAPI 3.1 document of the admin API, with each installed type's settings schema.
+
+Each action of each connection type also gets a path of its own
+(``/admin/api/connections/ibm_mq/{name}/actions/browse``) whose request
+body is the action's arguments schema.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,13 @@ _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
     ("patch", "/admin/api/connections/{type}/{name}", "Change some settings", "ItemUpdate", 200),
     ("delete", "/admin/api/connections/{type}/{name}", "Delete a connection", None, 204),
     ("post", "/admin/api/connections/{type}/{name}/ping", "Ping: time in ms or the reason", None, 200),
-    ("post", "/admin/api/connections/{type}/{name}/actions/{action}", "Run a type's action", None, 200),
+    (
+        "post",
+        "/admin/api/connections/{type}/{name}/actions/{action}",
+        "Run a type's action",
+        "ActionArguments",
+        200,
+    ),
     ("get", "/admin/api/channels", "List channels (optional ?type=)", None, 200),
     ("post", "/admin/api/channels", "Create a channel", "ChannelCreate", 201),
     ("get", "/admin/api/channels/{type}/{name}", "Show a channel", None, 200),
@@ -36,40 +47,64 @@ _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
 def document(runtime: Runtime) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for method, path, summary, body, status in _ENDPOINTS:
-        operation: dict[str, Any] = {
-            "summary": summary,
-            "responses": {
-                str(status): {"description": "OK"},
-                "400": {"description": "Invalid input", "content": {"application/json": {"schema": _ERROR}}},
-                "401": {"description": "Missing or wrong API key"},
-                "404": {"description": "Not found", "content": {"application/json": {"schema": _ERROR}}},
-                "409": {"description": "Exists already", "content": {"application/json": {"schema": _ERROR}}},
-            },
-            "parameters": [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                for p in ("type", "name", "action")
-                if "{" + p + "}" in path
-            ],
-        }
-        if not path.endswith("/health"):
-            operation["security"] = [{"apiKey": []}]
-        if body:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
-            }
-        paths.setdefault(path, {})[method] = operation
+        paths.setdefault(path, {})[method] = _operation(path, summary, body, status)
+    schemas = _schemas(runtime)
+    for path, operation, schema_name, schema in _action_paths(runtime):
+        paths[path] = {"post": operation}
+        schemas[schema_name] = schema
+        schemas.update(schema.pop("$defs", {}))
     return {
         "openapi": "3.1.0",
         "info": {"title": "portway admin API", "version": _version()},
         "paths": paths,
         "components": {
-            "schemas": _schemas(runtime),
+            "schemas": schemas,
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "The key in ENV/admin.key"},
             },
         },
     }
+
+
+def _operation(path: str, summary: str, body: str | None, status: int) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            str(status): {"description": "OK"},
+            "400": {"description": "Invalid input", "content": {"application/json": {"schema": _ERROR}}},
+            "401": {"description": "Missing or wrong API key"},
+            "404": {"description": "Not found", "content": {"application/json": {"schema": _ERROR}}},
+            "409": {"description": "Exists already", "content": {"application/json": {"schema": _ERROR}}},
+        },
+        "parameters": [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in ("type", "name", "action")
+            if "{" + p + "}" in path
+        ],
+    }
+    if not path.endswith("/health"):
+        operation["security"] = [{"apiKey": []}]
+    if body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    return operation
+
+
+def _action_paths(runtime: Runtime) -> list[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """``(path, operation, schema name, arguments schema)`` for every action of every connection type."""
+    found = []
+    for type_name in sorted(runtime.plugins.connection_types):
+        declaration = runtime.plugins.connection_types[type_name]
+        for action in declaration.actions:
+            path = f"/admin/api/connections/{type_name}/{{name}}/actions/{action.name}"
+            schema_name = f"ActionArguments_{type_name}_{action.name}"
+            operation = _operation(path, f"{type_name}: {action.summary or action.name}", schema_name, 200)
+            operation["requestBody"]["required"] = bool(action.arguments.model_json_schema().get("required"))
+            schema = action.arguments.model_json_schema(ref_template="#/components/schemas/{model}")
+            found.append((path, operation, schema_name, schema))
+    return found
 
 
 def _schemas(runtime: Runtime) -> dict[str, Any]:
@@ -82,6 +117,10 @@ def _schemas(runtime: Runtime) -> dict[str, Any]:
         "ItemUpdate": {
             "type": "object",
             "properties": {"settings": {"type": "object"}, "pool": {"type": "object"}},
+        },
+        "ActionArguments": {
+            "type": "object",
+            "description": "The action's arguments; each action's own path has their schema",
         },
     }
     kinds: list[tuple[str, dict[str, ConnectionType] | dict[str, ChannelType]]] = [

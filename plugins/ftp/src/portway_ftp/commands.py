@@ -28,20 +28,11 @@ def exec_script(env: str, conn: str, script: str) -> None:
     with `sftp -b`; the exit status is 1 at the first failing command not
     prefixed with '-'.
     """
-    from portway import environment
+    from portway import plugin_cli
     from portway.filescript import ScriptFailed, run_script
-    from portway.runtime import Runtime
-    from portway_ftp.client import FtpClient
-    from portway_ftp.settings import FtpSettings
 
     text = _script_text(script)
-    runtime = Runtime(environment.load(env))
-    try:
-        settings = runtime.catalog.resolve("connection", "ftp", conn)
-    finally:
-        runtime.close()
-    assert isinstance(settings, FtpSettings)
-    with FtpClient.open(settings) as client:
+    with plugin_cli.open_client(env, "ftp", conn) as client:
         try:
             transcript = run_script(client, text, prompt="ftp")
         except ScriptFailed as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import click
 
@@ -129,54 +128,27 @@ def _depth_line(result: dict[str, Any]) -> str:
 @click.argument("conn")
 def ping(env: str, conn: str) -> None:
     """Connect, inquire the queue manager's name; print the time or the reason code with a hint."""
-    from portway import environment
-    from portway.cli.remote import call, server_pid
-    from portway.errors import ConnectionFailed
+    from portway import plugin_cli
 
-    loaded = environment.load(env)
-    if server_pid(loaded) is not None:
-        answer = call(loaded, "POST", f"/connections/ibm_mq/{quote(conn, safe='')}/ping", {})
-        if not answer.get("ok"):
-            _fail(answer.get("reason", "ping failed"))
-        click.echo(f"OK {answer['ms']:.1f} ms")
-        return
-    runtime = _runtime(loaded)
-    try:
-        ms = runtime.connections.ping("ibm_mq", conn)
-    except ConnectionFailed as exc:
-        _fail(exc.reason)
-    finally:
-        runtime.close()
-    click.echo(f"OK {ms:.1f} ms")
+    answer = plugin_cli.ping(env, "ibm_mq", conn)
+    if not answer.ok:
+        _fail(answer.reason)
+    click.echo(f"OK {answer.ms:.1f} ms")
 
 
 def _run(env: str, conn: str, action: str, arguments: dict[str, Any]) -> Any:
-    from portway import environment
-    from portway.cli.remote import call, server_pid
-    from portway.server.admin_api import run_connection_action
+    from portway import plugin_cli
 
-    loaded = environment.load(env)
-    if server_pid(loaded) is not None:
-        path = f"/connections/ibm_mq/{quote(conn, safe='')}/actions/{action}"
-        return call(loaded, "POST", path, arguments)["result"]
-    runtime = _runtime(loaded)
-    try:
-        settings = runtime.catalog.resolve("connection", "ibm_mq", conn)
-        if getattr(settings, "is_memory", False):
-            raise click.ClickException(
-                f"connection {conn!r} uses the in-memory queue manager {settings.backend!r} "
-                "which lives inside the server process, and the server is not running; "
-                f"start it (`portway start {env}`) and run this again"
-            )
-        return run_connection_action(runtime, "ibm_mq", conn, action, arguments)
-    finally:
-        runtime.close()
-
-
-def _runtime(env: Any) -> Any:
-    from portway.runtime import Runtime
-
-    return Runtime(env)  # not booted: no channels start in a CLI process
+    if plugin_cli.server_running(env):
+        return plugin_cli.run_action(env, "ibm_mq", conn, action, arguments, where="server")
+    settings = plugin_cli.connection_settings(env, "ibm_mq", conn)
+    if getattr(settings, "is_memory", False):
+        raise click.ClickException(
+            f"connection {conn!r} uses the in-memory queue manager {getattr(settings, 'backend', '')!r} "
+            "which lives inside the server process, and the server is not running; "
+            f"start it (`portway start {env}`) and run this again"
+        )
+    return plugin_cli.run_action(env, "ibm_mq", conn, action, arguments, where="here")
 
 
 def _pairs(pairs: tuple[str, ...]) -> dict[str, str]:

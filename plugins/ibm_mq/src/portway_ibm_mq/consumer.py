@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import structlog
 
 from portway.declarations import ChannelHost, Delivery
-from portway.pool import describe
+from portway.errors import describe
 from portway_ibm_mq import deadletter, reasons
 from portway_ibm_mq.backend import open_session
 from portway_ibm_mq.message import Message

@@ -15,17 +15,10 @@ def sftp() -> None:
 
 
 def _client(env: str, name: str) -> Any:
-    from portway import environment
-    from portway.runtime import Runtime
+    """A new client of sftp connection ``name`` of ``env``, closed when the command ends."""
+    from portway import plugin_cli
 
-    runtime = Runtime(environment.load(env))
-    try:
-        settings = runtime.catalog.resolve("connection", "sftp", name)
-    finally:
-        runtime.close()
-    from portway_sftp.client import SftpClient
-
-    return SftpClient.open(settings)  # type: ignore[arg-type]
+    return plugin_cli.open_client(env, "sftp", name)
 
 
 @sftp.command("exec")
