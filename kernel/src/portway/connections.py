@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from portway.deadline import TimedOut
 from portway.errors import NotFoundError
 from portway.pool import Pool, describe
 from portway.redaction import KNOWN
@@ -67,10 +68,14 @@ class Connections:
         started = time.perf_counter()
         try:
             client = probe.connect()
+            hung = False
             try:
                 probe.ping(client)
+            except TimedOut:
+                hung = True
+                raise
             finally:
-                probe.declaration.close(client)
+                probe.close_client(client, hung=hung)
         except ConnectionFailed:
             raise
         except Exception as exc:

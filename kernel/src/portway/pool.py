@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, Field
 
-from portway.deadline import within
+from portway.deadline import TimedOut, within
 from portway.declarations import ConnectionType
 from portway.errors import ConnectionFailed, describe
 
@@ -165,13 +165,26 @@ class Pool:
             self.ping(idle.client)
         except Exception as exc:
             log.info("pool_client_replaced", connection=self.name, reason=describe(exc))
-            self.give_back(idle.client, broken=True)
+            with self._cond:
+                self._live -= 1
+                self._cond.notify()
+            self.close_client(idle.client, hung=isinstance(exc, TimedOut))
             return False
         return True
 
     def _check_open(self) -> None:
         if self._closed:
             raise ConnectionFailed(self.declaration.name, self.name, "connection was reconfigured or removed")
+
+    def close_client(self, client: Any, hung: bool = False) -> None:
+        """Close a client that is out of the pool; one whose call ``hung`` is closed on a thread of
+        its own, since closing it may wait for that call (a reader's lock) and the caller must not."""
+        if hung:
+            threading.Thread(
+                target=self._close_quietly, args=(client,), name="portway-close", daemon=True
+            ).start()
+        else:
+            self._close_quietly(client)
 
     def _close_quietly(self, client: Any) -> None:
         try:
