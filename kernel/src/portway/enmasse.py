@@ -5,7 +5,9 @@ person can read and diff. Secrets are not written in clear unless asked:
 each becomes a ``${VAR}`` reference named after its item
 (``PORTWAY_<TYPE>_<NAME>_<FIELD>``), and the export says which variables to
 set where the file is imported. A secret that is already a ``${VAR}``
-reference is written as it is.
+reference is written as it is. An item whose type is not loaded (its
+plugin disabled, failed or uninstalled) is exported as it is stored, its
+sealed values taken as its secrets, with a warning saying why.
 
 Import validates every item of a file against its plugin's settings model,
 as any write does, and only when all of them are valid writes them in one
@@ -23,8 +25,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from portway.catalog import Catalog, Kind, secret_fields
-from portway.errors import ConfigError, PortwayError
+from portway.catalog import SEALED, Catalog, Kind, secret_fields
+from portway.errors import ConfigError, NotFoundError, PortwayError
 from portway.store import StoredItem
 
 FORMAT = 1
@@ -56,10 +58,12 @@ class Document(BaseModel):
 
 @dataclass(frozen=True)
 class Export:
-    """An exported document and the variables its secret references need where it is imported."""
+    """An exported document, the variables its secret references need where it is imported, and
+    warnings (an item exported unchecked because its type is not loaded)."""
 
     document: dict[str, Any]
     variables: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,19 @@ def export(catalog: Catalog, *, include_secrets: bool = False) -> Export:
     """The store's connections and channels as an enmasse document."""
     document: dict[str, Any] = {"portway": FORMAT}
     variables: list[str] = []
+    warnings: list[str] = []
     for section, kind in SECTIONS.items():
         entries = []
         for stored in catalog.store.list(kind):
             settings = catalog.unsealed(stored)
-            for key in sorted(secret_fields(catalog.model_for(kind, stored.type)) & set(settings)):
+            try:
+                secrets = secret_fields(catalog.model_for(kind, stored.type))
+            except NotFoundError as exc:
+                secrets = frozenset(
+                    k for k, v in stored.settings.items() if isinstance(v, dict) and SEALED in v
+                )
+                warnings.append(f"{stored.type} {kind} {stored.name!r} exported as stored, unchecked: {exc}")
+            for key in sorted(secrets & set(settings)):
                 value = settings[key]
                 if include_secrets or value in (None, "") or _REFERENCE.match(str(value)):
                     continue
@@ -107,7 +119,7 @@ def export(catalog: Catalog, *, include_secrets: bool = False) -> Export:
                 entry["pool"] = stored.pool
             entries.append(entry)
         document[section] = entries
-    return Export(document, tuple(variables))
+    return Export(document, tuple(variables), tuple(warnings))
 
 
 def variable_name(type_name: str, name: str, field_name: str) -> str:

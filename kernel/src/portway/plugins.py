@@ -59,12 +59,7 @@ class Plugins:
         try:
             return self.connection_types[name]
         except KeyError:
-            raise NotFoundError(
-                "connection type",
-                name,
-                f"installed types: {', '.join(sorted(self.connection_types)) or 'none'}; "
-                "see `portway plugins`",
-            ) from None
+            raise NotFoundError("connection type", name, self.missing_hint("connection", name)) from None
 
     def channel_type(self, name: str) -> ChannelType:
         from portway.errors import NotFoundError
@@ -72,11 +67,25 @@ class Plugins:
         try:
             return self.channel_types[name]
         except KeyError:
-            raise NotFoundError(
-                "channel type",
-                name,
-                f"installed types: {', '.join(sorted(self.channel_types)) or 'none'}; see `portway plugins`",
-            ) from None
+            raise NotFoundError("channel type", name, self.missing_hint("channel", name)) from None
+
+    def missing_hint(self, kind: Literal["connection", "channel"], name: str) -> str:
+        """Why a type is not there, as far as can be told: its plugin disabled or failed, or not installed.
+
+        A disabled plugin is never imported, so its types are unknown; a plugin
+        named like the type is taken to be the one that adds it.
+        """
+        types = self.connection_types if kind == "connection" else self.channel_types
+        installed = f"installed types: {', '.join(sorted(types)) or 'none'}; see `portway plugins`"
+        status = self.statuses.get(name)
+        if status is not None and status.status == "disabled":
+            return f"its plugin {name!r} is disabled in portway.toml ([plugins] disabled); {installed}"
+        if status is not None and status.status == "failed":
+            return f"its plugin {name!r} failed to load ({status.reason}); {installed}"
+        off = sorted(n for n, s in self.statuses.items() if s.status == "disabled")
+        if off:
+            return f"{installed}; disabled plugins, one of which may add it: {', '.join(off)}"
+        return installed
 
     def call_each(self, hook_name: str, **kwargs: Any) -> None:
         """Call a side-effect hook (startup, shutdown, cli) plugin by plugin, isolating failures."""

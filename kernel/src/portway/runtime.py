@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel
 
-from portway import builtin_services
+from portway import builtin_services, orphans
 from portway.catalog import Catalog
 from portway.connections import Connections
 from portway.declarations import ConnectionType, Delivery, Runner
@@ -71,6 +71,10 @@ class Runtime:
         if watch:
             self.deployer.start_watching()
         self.refresh(force=True)
+        for orphan in orphans.find(self.plugins, self.store):
+            log.warning(
+                "orphaned_item", kind=orphan.kind, type=orphan.type, name=orphan.name, reason=orphan.reason
+            )
 
     def invoke(
         self,

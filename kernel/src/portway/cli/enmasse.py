@@ -48,6 +48,8 @@ def export_(env: str, output: str | None, include_secrets: bool) -> None:
         click.echo(f"Wrote {connections} connections and {channels} channels to {output}.")
     else:
         click.echo(text, nl=False)
+    for warning in result.warnings:
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
     if result.variables:
         click.echo(
             "Secrets are written as ${VAR} references: set these variables where the file is imported "

@@ -1,4 +1,5 @@
-"""The dashboard: services, plugins (failed ones with their reason), deploy and channel errors."""
+"""The dashboard: services, plugins (failed ones with their reason), deploy and channel errors, and
+connections and channels whose type is not loaded (orphans)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portway import orphans
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 
@@ -19,6 +21,8 @@ class Dashboard:
 
     async def show(self, request: Request, session: ConsoleSession) -> Response:
         runtime = self.site.runtime
+        found = orphans.find(runtime.plugins, runtime.store)
+        typeless = {(o.type, o.name) for o in found if o.kind == "channel"}  # listed once, as orphans
         return self.site.render(
             request,
             "dashboard.html",
@@ -27,6 +31,7 @@ class Dashboard:
             services=runtime.registry.all(),
             plugins=sorted(runtime.plugins.statuses.values(), key=lambda s: s.name),
             deploy_failures=sorted(runtime.deployer.failures.values(), key=lambda f: f.path),
-            channel_failures=sorted(runtime.channels.failures.items()),
+            channel_failures=sorted(i for i in runtime.channels.failures.items() if i[0] not in typeless),
+            orphans=found,
             second_factor=self.site.settings.second_factor,
         )
