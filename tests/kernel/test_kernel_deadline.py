@@ -130,9 +130,9 @@ def test_a_plugin_command_client_times_out_too(portway_env: Any, silent: SilentP
         create_connection(runtime, "echo", "silent", _settings(silent), {"connect_timeout_s": 0.5})
     finally:
         runtime.close()
-    with pytest.raises(ConnectionFailed, match=r"connect timed out after 0\.5 s"):
-        with plugin_cli.open_client(portway_env.root, "echo", "silent"):
-            pass
+    opening = plugin_cli.open_client(portway_env.root, "echo", "silent")
+    with pytest.raises(ConnectionFailed, match=r"connect timed out after 0\.5 s"), opening:
+        pass
 
 
 def test_a_result_that_comes_too_late_is_discarded() -> None:
