@@ -211,8 +211,12 @@ def _reason(stage: str, exc: BaseException) -> str:
 
 
 def installed_names() -> list[str]:
-    """The names of every installed plugin's entry point (none is imported)."""
-    return [name for name, _load in _entry_points()]
+    """The names of every installed plugin's entry point, as installed now (none is imported).
+
+    Read from the distributions' metadata, not stevedore's cache, which a
+    long-lived process keeps for as long as ``sys.path`` is the same.
+    """
+    return sorted({ep.name for ep in importlib.metadata.entry_points(group=GROUP)})
 
 
 def distribution_of(name: str) -> tuple[str, str]:

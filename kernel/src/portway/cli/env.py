@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -186,6 +187,7 @@ def status(env: str, as_json: bool) -> None:
     """Show whether the server of ENV runs, where, and what it serves."""
     loaded = environment.load(env)
     pid = server_pid(loaded)
+    changes: list[dict[str, str]] = []
     report: dict[str, object] = {
         "env": str(loaded.root),
         "running": pid is not None,
@@ -196,6 +198,8 @@ def status(env: str, as_json: bool) -> None:
         deploy = call(loaded, "GET", "/deploy")
         report["services"] = len(deploy["services"])
         report["deploy_failures"] = deploy["failures"]
+        changes = plugin_changes(call(loaded, "GET", "/plugins"), loaded.settings.plugins.disabled)
+        report["plugin_changes"] = changes
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -207,3 +211,39 @@ def status(env: str, as_json: bool) -> None:
         click.secho(
             f"  deploy error: {failure['path']}:{failure['line'] or '?'}: {failure['error']}", fg="red"
         )
+    for change in changes:
+        click.secho(f"  Warning: {change['message']}", fg="yellow", err=True)
+    if changes:
+        click.secho(
+            f"  Plugin code is loaded when the server starts: restart it (portway stop {env} && "
+            f"portway start {env}) to run what is installed.",
+            fg="yellow",
+            err=True,
+        )
+
+
+def plugin_changes(running: list[dict[str, Any]], disabled: list[str]) -> list[dict[str, str]]:
+    """Plugins whose installed version is not the one the running server loaded, or that came or went."""
+    from portway.plugins import distribution_of, installed_names
+
+    changes = []
+    installed = installed_names()
+    seen = {row["name"] for row in running}
+    for row in running:
+        if row["status"] != "loaded" or row["name"] == "builtin_plugin":
+            continue
+        name, was = row["name"], row["version"]
+        now = distribution_of(name)[1] if name in installed else None
+        if now is None:
+            message = f"plugin {name!r}: the server runs {was}, which is no longer installed"
+        elif now != was:
+            message = f"plugin {name!r}: the server runs {was}, {now} is installed"
+        else:
+            continue
+        changes.append({"plugin": name, "running": was, "installed": now or "", "message": message})
+    for name in installed:
+        if name not in seen and name not in disabled:
+            now = distribution_of(name)[1]
+            message = f"plugin {name!r} {now} was installed after the server started; it is not loaded"
+            changes.append({"plugin": name, "running": "", "installed": now, "message": message})
+    return changes

@@ -28,6 +28,7 @@ from portway.errors import (
     SettingError,
 )
 from portway.invocation import ServiceFailed, ServiceTimedOut, new_cid
+from portway.plugins import distribution_of
 from portway.redaction import KNOWN, without_credentials
 from portway.runtime import Runtime
 from portway.server import payloads
@@ -72,6 +73,8 @@ class AdminApi:
         self.rt = runtime
         self.key = runtime.env.admin_key()
         KNOWN.add(self.key)  # masked in every log line from now on
+        # What this process loaded: `portway status` compares it with what is installed now.
+        self.loaded = {name: distribution_of(name)[1] for name in runtime.plugins.statuses}
         server = runtime.env.settings.server
         self.max_json_depth = server.max_json_depth
         self.timeout_s = server.service_timeout_s
@@ -120,7 +123,10 @@ class AdminApi:
         return JSONResponse({"status": "ok"})
 
     async def plugins(self, request: Request) -> Response:
-        return JSONResponse(await to_thread.run_sync(plugin_views, self.rt.plugins))
+        rows = await to_thread.run_sync(plugin_views, self.rt.plugins)
+        return JSONResponse(
+            [{**row, "version": self.loaded.get(row["name"], row["version"])} for row in rows]
+        )
 
     async def connection_types(self, request: Request) -> Response:
         types = self.rt.plugins.connection_types.values()
