@@ -77,3 +77,47 @@ def test_security_settings_are_documented(field: str) -> None:
     assert field in SecuritySection.model_fields
     assert f"`[security] {field}`" in (DOCS / "configuration.md").read_text()
     assert f"`{field}`" in (DOCS / "security.md").read_text()
+
+
+def _testing_names() -> list[str]:
+    """What portway.testing offers: its fixtures, and its functions and classes not starting with _."""
+    from portway import testing
+
+    names = []
+    for name, value in vars(testing).items():
+        if name.startswith("_") or getattr(value, "__module__", None) != testing.__name__:
+            continue
+        if inspect.isfunction(value) or inspect.isclass(value) or hasattr(value, "_fixture_function"):
+            names.append(name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _testing_names())
+def test_testing_helpers_are_documented(name: str) -> None:
+    assert f"`{name}" in (DOCS / "testing.md").read_text(), f"docs/testing.md lacks `{name}`"
+
+
+@pytest.mark.parametrize(
+    ("shown", "target"),
+    [
+        ("runtime.catalog.create(", "portway.catalog:Catalog.create"),
+        ("portway_server.request(", "portway.testing:ServerHandle.request"),
+        ("create_connection(", "portway.testing:create_connection"),
+        ("run_action(", "portway.testing:run_action"),
+    ],
+)
+def test_documented_signatures_match_the_code(shown: str, target: str) -> None:
+    import importlib
+
+    module, _, path = target.partition(":")
+    value: object = importlib.import_module(module)
+    for part in path.split("."):
+        value = getattr(value, part)
+    params = [p for p in inspect.signature(value).parameters.values() if p.name not in ("self", "runtime")]
+    text = (DOCS / "testing.md").read_text()
+    code = [p.name.removesuffix("_name") for p in params if p.kind is not p.VAR_KEYWORD and p.name != "unset"]
+    shapes = []
+    for found in re.finditer(re.escape(shown) + r"([^)]*)\)", text):
+        documented = [part.strip().split("=")[0].strip() for part in found.group(1).split(",")]
+        shapes.append([d for d in documented if d not in ("runtime", "*")])
+    assert code in shapes, f"docs/testing.md shows {shown}...) as {shapes}; the code takes {code}"

@@ -117,3 +117,68 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path: Path) -> None:
     (package / "c.py").write_text("def f():\n    from . import a\n")
     (package / "d.py").write_text("import ring.a\n")
     assert cycles(import_graph(package)) == [["ring.a", "ring.b", "ring.c"]]
+
+
+KERNEL = modules(PACKAGES["portway"])
+PLUGINS = sorted(name for name in PACKAGES if name != "portway")
+
+
+def public_modules() -> set[str]:
+    """The kernel modules docs/plugins.md lists under "The public API"."""
+    text = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    section = text.split("\n## The public API\n", 1)[1].split("\n## ", 1)[0]
+    return {line.split("`")[1] for line in section.splitlines() if line.startswith("- `portway")}
+
+
+def kernel_imports(path: Path) -> set[str]:
+    """The kernel modules a plugin file imports, anywhere in it (``from portway import files`` is
+    ``portway.files``; ``from portway import Service`` is ``portway``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            base = node.module
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in KERNEL else base for a in node.names]
+        else:
+            continue
+        found.update(t for t in targets if t == "portway" or t.startswith("portway."))
+    return found
+
+
+def test_the_public_api_is_listed_and_exists() -> None:
+    public = public_modules()
+    assert {
+        "portway",
+        "portway.declarations",
+        "portway.files",
+        "portway.testing",
+        "portway.plugin_cli",
+    } <= public
+    assert public <= set(KERNEL), f"docs/plugins.md lists modules that do not exist: {public - set(KERNEL)}"
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_plugins_use_only_the_public_kernel_modules(plugin: str) -> None:
+    public = public_modules()
+    private = {
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted(PACKAGES[plugin].rglob("*.py"))
+        for module in kernel_imports(path)
+        if module not in public
+    }
+    assert not private, (
+        "plugins may use only the kernel modules docs/plugins.md lists as public; "
+        "add what they need there (and document it) or keep it in the plugin:\n" + "\n".join(sorted(private))
+    )
+
+
+def test_the_import_finder_sees_a_lazy_private_import(tmp_path: Path) -> None:
+    module = tmp_path / "cli.py"
+    module.write_text(
+        "from portway import Service, files\n"
+        "def run():\n"
+        "    from portway.runtime import Runtime\n"
+        "    import portway.cli.remote\n"
+    )
+    assert kernel_imports(module) == {"portway", "portway.files", "portway.runtime", "portway.cli.remote"}

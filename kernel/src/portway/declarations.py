@@ -2,7 +2,8 @@
 
 A plugin author needs this module, :mod:`portway.hookspecs` and
 :mod:`portway.files`; everything else (storage, validation, CLI, REST,
-forms, pooling, ping) the kernel derives from these declarations.
+forms, pooling, ping) the kernel derives from these declarations. The
+public modules are listed in docs/plugins.md ("The public API").
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from pydantic import BaseModel
 
 @dataclass(frozen=True)
 class Action:
-    """An extra operation on a connection, offered in the CLI and admin API.
+    """An extra operation on a connection, offered in the CLI, the admin API and the console.
 
-    ``run(client, arguments) -> result`` gets a pooled client and the
-    validated ``arguments`` model; its JSON-able result is shown to the user.
+    ``run(client, arguments) -> result`` gets a pooled client (given back
+    after the call, or discarded when ``is_broken`` says the error broke it)
+    and the validated ``arguments`` model (unknown arguments are refused
+    before). The result is shown as JSON: ``bytes`` decoded as UTF-8, JSON
+    types kept, any other object as its ``str()``. A
+    :class:`~portway.errors.PortwayError` it raises reaches the user as it
+    is; any other exception as ``TYPE connection 'NAME': <message>``.
     """
 
     name: str
@@ -42,8 +48,11 @@ class ConnectionType:
         close: ``client -> None``; releases the client.
         summary: one line shown in ``portway plugins`` and the console.
         actions: extra operations (see :class:`Action`).
-        is_broken: ``exception -> bool``; ``True`` tells the pool to discard
-            a client that raised it instead of reusing it.
+        is_broken: ``exception -> bool``; consulted only when a call on a
+            pooled client failed (a service's call or an action raised);
+            ``True`` tells the pool to discard the client instead of
+            reusing it. Many libraries' connection errors are not
+            ``OSError``, the default: name yours.
     """
 
     name: str
