@@ -160,5 +160,11 @@ class Pool:
 
 def describe(exc: BaseException) -> str:
     """A one-line reason for a user: the message, or the type when there is none."""
+    if isinstance(exc, ImportError):  # plugins import their client library on first connect
+        package = exc.name or "a package it needs"
+        return (
+            f"the plugin cannot import {package} ({exc}); install or repair it "
+            "(`portway plugins` lists each plugin's missing packages)"
+        )
     text = str(exc).strip()
     return text if text else type(exc).__name__

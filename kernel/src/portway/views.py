@@ -7,7 +7,7 @@ from typing import Any
 
 from portway.catalog import secret_fields
 from portway.declarations import ChannelType, ConnectionType
-from portway.plugins import Plugins, distribution_of
+from portway.plugins import Plugins, distribution_of, missing_requirements
 from portway.registry import Deployed
 
 
@@ -20,6 +20,7 @@ def plugin_views(plugins: Plugins) -> list[dict[str, Any]]:
     rows = []
     for name, status in sorted(plugins.statuses.items()):
         distribution, version = distribution_of(name)
+        missing = missing_requirements(distribution) if status.status == "loaded" else []
         rows.append(
             {
                 "name": name,
@@ -27,6 +28,7 @@ def plugin_views(plugins: Plugins) -> list[dict[str, Any]]:
                 "distribution": distribution,
                 "status": status.label,
                 "contributes": list(status.contributes),
+                "missing_packages": missing,
             }
         )
     return rows

@@ -16,6 +16,7 @@ from portway import environment
 from portway.cli.remote import call, server_pid
 from portway.errors import PortwayError
 from portway.hotdeploy.trail import last_import, trail_path
+from portway.server.readiness import READY_FD, wait_ready
 from portway.serverlock import holder
 
 EXAMPLE_SERVICE = '''\
@@ -98,6 +99,7 @@ def _start(env: environment.Environment, wait_s: float) -> None:
     # a crash or an error before logging is set up, lands in stderr.log.
     crash_path = env.logs_dir / "stderr.log"
     crash_fd = open_private(crash_path)
+    ready_read, ready_write = os.pipe()
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "portway.server", str(env.root)],
@@ -106,25 +108,27 @@ def _start(env: environment.Environment, wait_s: float) -> None:
             stderr=crash_fd,
             start_new_session=True,
             cwd=env.root,
+            pass_fds=(ready_write,),
+            env={**os.environ, READY_FD: str(ready_write)},
         )
     finally:
         os.close(crash_fd)
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise PortwayError(_early_exit(env, process, log_path, crash_path))
-        try:
-            call(env, "GET", "/health", timeout=1)
-            services = len(call(env, "GET", "/deploy", timeout=5)["services"])
-        except PortwayError:
-            time.sleep(0.05)
-            continue
-        click.echo(
-            f"Started {env.root} (pid {process.pid}) at {env.base_url}; {services} services; log: {log_path}"
-        )
-        return
-    process.terminate()
-    raise PortwayError(f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path, crash_path)}")
+        os.close(ready_write)
+    try:
+        services = wait_ready(ready_read, wait_s)
+    except TimeoutError:
+        process.terminate()
+        raise PortwayError(
+            f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path, crash_path)}"
+        ) from None
+    finally:
+        os.close(ready_read)
+    if services is None:  # the pipe closed unwritten: the server died
+        process.wait(timeout=10)
+        raise PortwayError(_early_exit(env, process, log_path, crash_path))
+    click.echo(
+        f"Started {env.root} (pid {process.pid}) at {env.base_url}; {services} services; log: {log_path}"
+    )
 
 
 def _early_exit(env: environment.Environment, process: subprocess.Popen[bytes], *logs: Path) -> str:
@@ -168,14 +172,12 @@ def stop(env: str, timeout_s: float, force: bool) -> None:
         return
     pid = server.pid
     started = time.monotonic()
-    while server.alive():
-        if time.monotonic() - started > timeout_s:
-            if not force:
-                raise PortwayError(f"pid {pid} still running after {timeout_s:g}s; use --force to kill it")
-            server.signal(signal.SIGKILL)
-            click.echo(f"Killed pid {pid}.")
-            return
-        time.sleep(0.02)
+    if not server.wait_exit(timeout_s):
+        if not force:
+            raise PortwayError(f"pid {pid} still running after {timeout_s:g}s; use --force to kill it")
+        server.signal(signal.SIGKILL)
+        click.echo(f"Killed pid {pid}.")
+        return
     click.echo(f"Stopped {loaded.root} (pid {pid}) in {time.monotonic() - started:.2f}s.")
 
 
