@@ -13,7 +13,7 @@ import pytest
 
 from portway.testing import free_port
 
-PLUGIN = '''
+PLUGIN = """
 from pydantic import BaseModel, Field
 
 from portway import ConnectionType, hookimpl
@@ -32,7 +32,7 @@ def connect(settings: Settings) -> object:
 @hookimpl
 def portway_connection_types() -> list[ConnectionType]:
     return [ConnectionType("lazy", Settings, connect, lambda client: None, lambda client: None)]
-'''
+"""
 
 
 @pytest.fixture
