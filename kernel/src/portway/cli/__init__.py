@@ -132,6 +132,9 @@ def cli() -> None:
 
 
 def _quiet_logs() -> None:
+    loading = sys.modules.get("portway.logs")
+    if loading is not None and not hasattr(loading, "configure"):
+        return  # portway.logs itself is importing structlog: its caller (the server) configures logging
     from portway import logs
 
     logs.configure("warning")
