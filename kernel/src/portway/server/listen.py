@@ -23,6 +23,7 @@ def uvicorn_config(env: Environment, app: Any) -> uvicorn.Config:
         log_config=None,
         access_log=False,
         server_header=False,
+        ws="none",  # no channel speaks WebSocket: not importing its protocol saves start-up time
         http=timed_protocol(server.read_timeout_s),
         timeout_keep_alive=server.keep_alive_s,
         # uvicorn believes X-Forwarded-* from 127.0.0.1 by default: anyone on
