@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from portway import structlog_loader
+
+structlog_loader.install()
+
 if TYPE_CHECKING:
     from portway.declarations import (
         Action,

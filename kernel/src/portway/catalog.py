@@ -32,13 +32,12 @@ from portway.errors import ConfigError, SettingError
 from portway.file_policy import FilePolicy
 from portway.plugins import Plugins
 from portway.pool import PoolSettings
+from portway.sealed import MASK, SEALED, masked
 from portway.setting_limits import bad_character, check_settings
 from portway.settings_marks import audience_fields, file_fields
 from portway.store import Store, StoredItem
 
 Kind = Literal["connection", "channel"]
-SEALED = "$sealed"
-MASK = "********"
 MAX_NAME = 200
 
 
@@ -253,11 +252,7 @@ class Catalog:
         }
 
     def _view(self, item: StoredItem) -> StoredItem:
-        settings = {
-            key: MASK if isinstance(value, dict) and SEALED in value else value
-            for key, value in item.settings.items()
-        }
-        return StoredItem(item.kind, item.type, item.name, settings, item.pool, item.updated_at)
+        return masked(item)
 
 
 def audience_moved(model: type[BaseModel], before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:

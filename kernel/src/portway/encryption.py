@@ -1,18 +1,33 @@
-"""Secrets at rest: Fernet with the key in ``ENV/secrets.key`` (mode 0600)."""
+"""Secrets at rest: Fernet with the key in ``ENV/secrets.key`` (mode 0600).
+
+``cryptography`` is imported on the first encrypt or decrypt: a server whose
+connections hold no secret, and most CLI commands, never need it.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import stat
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import Any
 
 from portway.errors import ConfigError
 from portway.keyfiles import write_private
 
 
 def new_key_file(path: Path) -> None:
+    from cryptography.fernet import Fernet
+
     write_private(path, Fernet.generate_key().decode() + "\n")
+
+
+def _is_fernet_key(key: bytes) -> bool:
+    """What Fernet itself checks: 32 bytes in url-safe base64."""
+    try:
+        return len(base64.urlsafe_b64decode(key)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 class SecretBox:
@@ -33,17 +48,26 @@ class SecretBox:
             raise ConfigError(str(key_path), f"cannot read the secrets key: {exc.strerror}") from exc
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(str(key_path), f"must be readable by its owner only: chmod 600 {key_path}")
-        try:
-            self._fernet = Fernet(key)
-        except ValueError as exc:
-            raise ConfigError(str(key_path), "not a valid Fernet key") from exc
+        if not _is_fernet_key(key):
+            raise ConfigError(str(key_path), "not a valid Fernet key")
+        self._key = key
+        self._fernet: Any = None
+
+    def _cipher(self) -> Any:
+        if self._fernet is None:
+            from cryptography.fernet import Fernet
+
+            self._fernet = Fernet(self._key)
+        return self._fernet
 
     def encrypt(self, text: str) -> str:
-        return self._fernet.encrypt(text.encode()).decode()
+        return str(self._cipher().encrypt(text.encode()).decode())
 
     def decrypt(self, token: str, where: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
-            return self._fernet.decrypt(token.encode()).decode()
+            return str(self._cipher().decrypt(token.encode()).decode())
         except InvalidToken:
             raise ConfigError(
                 where, f"cannot decrypt the secret with {self.key_path}; was the key replaced?"

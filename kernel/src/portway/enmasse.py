@@ -25,8 +25,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from portway.catalog import SEALED, Catalog, Kind, secret_fields
+from portway.catalog import Catalog, Kind, secret_fields
 from portway.errors import ConfigError, NotFoundError, PortwayError
+from portway.sealed import SEALED
 from portway.store import StoredItem
 
 FORMAT = 1

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from portway.envfolder import DEFAULT_PORT, EnvFolder
 from portway.errors import ConfigError
 from portway.keyfiles import require_private, write_private
 
 __all__ = ["require_private", "write_private"]  # kept importable from here for older callers
 
-DEFAULT_PORT = 17010
 MIB = 1024 * 1024
 
 
@@ -123,36 +123,10 @@ class EnvSettings(BaseModel):
 
 
 @dataclass(frozen=True)
-class Environment:
-    """A loaded environment: its folder and validated settings."""
+class Environment(EnvFolder):
+    """A loaded environment: its folder (and the paths of :class:`EnvFolder`) and validated settings."""
 
-    root: Path
     settings: EnvSettings
-
-    @property
-    def toml_path(self) -> Path:
-        return self.root / "portway.toml"
-
-    @property
-    def secrets_key(self) -> Path:
-        return self.root / "secrets.key"
-
-    @property
-    def admin_key_path(self) -> Path:
-        return self.root / "admin.key"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.root / "cache"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def lock_path(self) -> Path:
-        """Held by the running server for its whole life, with its pid inside (see portway.serverlock)."""
-        return self.root / "server.lock"
 
     @property
     def store_url(self) -> str:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 def describe(exc: BaseException) -> str:
     """A one-line reason for a user: the error's message, or its type when it has none."""
+    if isinstance(exc, ImportError):  # plugins import their client library on first connect
+        package = exc.name or "a package it needs"
+        return (
+            f"the plugin cannot import {package} ({exc}); install or repair it "
+            "(`portway plugins` lists each plugin's missing packages)"
+        )
     text = str(exc).strip()
     return text if text else type(exc).__name__
 

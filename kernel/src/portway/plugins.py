@@ -225,3 +225,29 @@ def distribution_of(name: str) -> tuple[str, str]:
         if ep.name == name and ep.dist is not None:
             return ep.dist.name, ep.dist.version
     return "portway", importlib.metadata.version("portway")
+
+
+def missing_requirements(distribution: str) -> list[str]:
+    """The packages ``distribution`` requires (extras aside) that are not installed.
+
+    A plugin imports its client library on first connect, not at load: this is
+    how ``portway plugins`` tells of a missing one before a call fails on it.
+    """
+    import re
+
+    try:
+        required = importlib.metadata.requires(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    missing = []
+    for requirement in required:
+        if "extra ==" in requirement.replace('"', "").replace("'", ""):
+            continue
+        found = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if found is None:
+            continue
+        try:
+            importlib.metadata.distribution(found.group(0))
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(found.group(0))
+    return missing

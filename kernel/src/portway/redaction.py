@@ -14,11 +14,13 @@ Three layers, because each misses what another catches:
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, SecretStr
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MASK = "********"
 CREDENTIAL_HEADERS = frozenset(
@@ -33,6 +35,15 @@ _MAX_DEPTH = 12  # deeper than this is masked whole: a log event is not a data d
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words everywhere
 
 
+class _NoSecretStr:
+    """Stands in for pydantic's ``SecretStr`` while pydantic is not imported: none can exist yet."""
+
+
+def _secret_str() -> type:
+    pydantic = sys.modules.get("pydantic")
+    return pydantic.SecretStr if pydantic is not None else _NoSecretStr
+
+
 def sensitive(key: str) -> bool:
     """Whether a header or field named ``key`` holds a credential."""
     return key.lower() in CREDENTIAL_HEADERS or _SECRET_NAME.search(key) is not None
@@ -40,7 +51,7 @@ def sensitive(key: str) -> bool:
 
 def redact(value: Any, depth: int = 0) -> Any:
     """A copy of ``value`` with credential keys and ``SecretStr`` values masked, at any depth."""
-    if isinstance(value, SecretStr):
+    if isinstance(value, _secret_str()):
         return MASK
     if depth > _MAX_DEPTH and isinstance(value, (dict, list, tuple)):
         return "..."
@@ -72,12 +83,13 @@ def without_cookies(header: str, names: Iterable[str]) -> str:
 
 def redact_event(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: mask credential keys and ``SecretStr`` values in an event."""
+    secret_str = _secret_str()
     for key, value in event.items():
         if key in _SKIPPED or key.startswith("_"):
             continue
         if sensitive(key):
             event[key] = MASK
-        elif isinstance(value, (Mapping, list, tuple, SecretStr)):
+        elif isinstance(value, (Mapping, list, tuple, secret_str)):
             event[key] = redact(value)
     return event
 
@@ -106,6 +118,8 @@ class KnownSecrets:
             self._add_found(value)
 
     def _add_found(self, value: Any) -> None:
+        from pydantic import BaseModel, SecretStr  # only ever called with a settings model's values
+
         if isinstance(value, SecretStr):
             self.add(value.get_secret_value())
         elif isinstance(value, BaseModel):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import time
 from dataclasses import dataclass
@@ -51,6 +52,36 @@ class Holder:
         if not pid_alive(self.pid):
             return False
         return not self.started or start_time(self.pid) == self.started
+
+    def wait_exit(self, timeout_s: float) -> bool:
+        """Wait until the process has exited; ``False`` if it still runs after ``timeout_s``.
+
+        On Linux a pidfd turns readable the moment the process ends, so this returns then,
+        not on the next tick of a polling loop.
+        """
+        pidfd_open = getattr(os, "pidfd_open", None)
+        deadline = time.monotonic() + timeout_s
+        if pidfd_open is not None:
+            try:
+                pidfd = pidfd_open(self.pid)
+            except ProcessLookupError:
+                return True
+            try:
+                poller = select.poll()
+                poller.register(pidfd, select.POLLIN)
+                while self.alive():
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    poller.poll(min(left, 1.0) * 1000)
+                return True
+            finally:
+                os.close(pidfd)
+        while self.alive():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def signal(self, sig: int) -> bool:
         """Send ``sig`` to the holder if it is still that process; return whether it was sent."""

@@ -11,7 +11,7 @@ from pydantic_core import to_jsonable_python
 from portway import choices
 from portway.catalog import secret_fields
 from portway.declarations import ChannelType, ConnectionType
-from portway.plugins import Plugins, distribution_of
+from portway.plugins import Plugins, distribution_of, missing_requirements
 from portway.registry import Deployed
 
 
@@ -28,6 +28,7 @@ def plugin_views(plugins: Plugins) -> list[dict[str, Any]]:
         owned = sorted(
             t for (label, t), owner in plugins.owners.items() if owner == name and label == "connection"
         )
+        missing = missing_requirements(distribution) if status.status == "loaded" else []
         rows.append(
             {
                 "name": name,
@@ -36,6 +37,7 @@ def plugin_views(plugins: Plugins) -> list[dict[str, Any]]:
                 "status": status.label,
                 "contributes": list(status.contributes),
                 "connection_types": [_type_view(plugins.connection_types[t]) for t in owned],
+                "missing_packages": missing,
             }
         )
     return rows

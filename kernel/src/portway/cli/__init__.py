@@ -80,11 +80,12 @@ class PortwayGroup(click.Group):
             formatter.write_dl(sorted(rows))
 
     def invoke(self, ctx: click.Context) -> Any:
-        from portway import logs
+        from portway import structlog_loader
         from portway.errors import PortwayError
 
-        # Library and kernel logs go to stderr, quietly, so stdout stays the answer.
-        logs.configure("warning")
+        # Library and kernel logs go to stderr, quietly, so stdout stays the answer; set up
+        # when something first logs, so a command that never does never loads structlog.
+        structlog_loader.when_imported(_quiet_logs)
         try:
             return super().invoke(ctx)
         except PortwayError as exc:
@@ -130,6 +131,15 @@ def cli() -> None:
     Most commands take ENV, the folder of an environment made by
     `portway create ENV`.
     """
+
+
+def _quiet_logs() -> None:
+    loading = sys.modules.get("portway.logs")
+    if loading is not None and not hasattr(loading, "configure"):
+        return  # portway.logs itself is importing structlog: its caller (the server) configures logging
+    from portway import logs
+
+    logs.configure("warning")
 
 
 def main() -> None:

@@ -10,13 +10,12 @@ argument too.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from portway.cli.model_options import collect, options_for, parse_pairs
-from portway.declarations import Action, ConnectionType
-from portway.errors import ArgumentError
+if TYPE_CHECKING:
+    from portway.declarations import Action, ConnectionType
 
 PAIRS = "arg_pairs"
 
@@ -73,6 +72,9 @@ class ActionGroup(click.Group):
 
 def action_command(declaration: ConnectionType, action: Action) -> click.Command:
     """The click command running ``action``, its options from the action's arguments model."""
+    from portway.cli.model_options import collect, options_for, parse_pairs
+    from portway.errors import ArgumentError
+
     model = action.arguments
     label = f"{declaration.name} action {action.name!r}"
     params: list[click.Parameter] = [*options_for(model)]

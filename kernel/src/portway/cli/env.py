@@ -9,15 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from portway import environment
 from portway.cli.remote import call, server_pid
+from portway.envfolder import DEFAULT_PORT
 from portway.errors import PortwayError
-from portway.hotdeploy.trail import last_import, trail_path
+from portway.server.readiness import READY_FD, wait_ready
 from portway.serverlock import holder
+
+if TYPE_CHECKING:
+    from portway import environment
 
 EXAMPLE_SERVICE = '''\
 """An example service: edit and save this file, the change is live at once."""
@@ -39,10 +42,12 @@ class Hello(Service):
 
 @click.command()
 @click.argument("env", type=click.Path(file_okay=False))
-@click.option("--port", default=environment.DEFAULT_PORT, show_default=True, help="HTTP port of the server.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="HTTP port of the server.")
 @click.option("--dir", "dirs", multiple=True, help="Pickup folder (repeatable); default ENV/services.")
 def create(env: str, port: int, dirs: tuple[str, ...]) -> None:
     """Create a new environment folder ENV: settings, keys, config store."""
+    from portway import environment
+
     made = environment.create(env, port=port, dirs=list(dirs) or None)
     click.echo(f"Created environment {made.root}")
     click.echo(f"  settings:  {made.toml_path}")
@@ -53,9 +58,11 @@ def create(env: str, port: int, dirs: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("env", type=click.Path(file_okay=False))
-@click.option("--port", default=environment.DEFAULT_PORT, show_default=True, help="HTTP port of the server.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="HTTP port of the server.")
 def quickstart(env: str, port: int) -> None:
     """Create ENV with an example service on POST /hello, and start it."""
+    from portway import environment
+
     made = environment.create(env, port=port)
     (made.pickup_dirs[0] / "hello.py").write_text(EXAMPLE_SERVICE)
     from portway.runtime import Runtime
@@ -80,6 +87,8 @@ def quickstart(env: str, port: int) -> None:
 @click.option("--wait", "wait_s", default=30.0, show_default=True, help="Seconds to wait for readiness.")
 def start(env: str, fg: bool, wait_s: float) -> None:
     """Start the server of ENV (in the background unless --fg)."""
+    from portway import environment
+
     loaded = environment.load(env)
     running = server_pid(loaded)
     if running is not None:
@@ -99,6 +108,7 @@ def _start(env: environment.Environment, wait_s: float) -> None:
     # a crash or an error before logging is set up, lands in stderr.log.
     crash_path = env.logs_dir / "stderr.log"
     crash_fd = open_private(crash_path)
+    ready_read, ready_write = os.pipe()
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "portway.server", str(env.root)],
@@ -107,29 +117,33 @@ def _start(env: environment.Environment, wait_s: float) -> None:
             stderr=crash_fd,
             start_new_session=True,
             cwd=env.root,
+            pass_fds=(ready_write,),
+            env={**os.environ, READY_FD: str(ready_write)},
         )
     finally:
         os.close(crash_fd)
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise PortwayError(_early_exit(env, process, log_path, crash_path))
-        try:
-            call(env, "GET", "/health", timeout=1)
-            services = len(call(env, "GET", "/deploy", timeout=5)["services"])
-        except PortwayError:
-            time.sleep(0.05)
-            continue
-        click.echo(
-            f"Started {env.root} (pid {process.pid}) at {env.base_url}; {services} services; log: {log_path}"
-        )
-        return
-    process.terminate()
-    raise PortwayError(f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path, crash_path)}")
+        os.close(ready_write)
+    try:
+        services = wait_ready(ready_read, wait_s)
+    except TimeoutError:
+        process.terminate()
+        raise PortwayError(
+            f"the server did not become ready within {wait_s:g}s:\n{_tail(log_path, crash_path)}"
+        ) from None
+    finally:
+        os.close(ready_read)
+    if services is None:  # the pipe closed unwritten: the server died
+        process.wait(timeout=10)
+        raise PortwayError(_early_exit(env, process, log_path, crash_path))
+    click.echo(
+        f"Started {env.root} (pid {process.pid}) at {env.base_url}; {services} services; log: {log_path}"
+    )
 
 
 def _early_exit(env: environment.Environment, process: subprocess.Popen[bytes], *logs: Path) -> str:
     """Why the server died at start, with the service file it was importing if it died in one."""
+    from portway.hotdeploy.trail import last_import, trail_path
+
     importing = last_import(trail_path(env.cache_dir), pid=process.pid)
     if importing is None:
         return f"the server exited at start (code {process.returncode}):\n{_tail(*logs)}"
@@ -160,7 +174,9 @@ def _tail(*paths: Path, lines: int = 15) -> str:
 @click.option("--force", is_flag=True, help="Kill the server if it has not exited by the timeout.")
 def stop(env: str, timeout_s: float, force: bool) -> None:
     """Stop the server of ENV: drain in-flight work, return when the process has exited."""
-    loaded = environment.load(env)
+    from portway import envfolder
+
+    loaded = envfolder.find(env)  # the lock file is all stop needs: no settings to validate
     # Only the process holding the server lock, checked to be the one that took it: a stale
     # pid (the server died, the pid went to another process) is never signalled.
     server = holder(loaded.lock_path)
@@ -169,14 +185,12 @@ def stop(env: str, timeout_s: float, force: bool) -> None:
         return
     pid = server.pid
     started = time.monotonic()
-    while server.alive():
-        if time.monotonic() - started > timeout_s:
-            if not force:
-                raise PortwayError(f"pid {pid} still running after {timeout_s:g}s; use --force to kill it")
-            server.signal(signal.SIGKILL)
-            click.echo(f"Killed pid {pid}.")
-            return
-        time.sleep(0.02)
+    if not server.wait_exit(timeout_s):
+        if not force:
+            raise PortwayError(f"pid {pid} still running after {timeout_s:g}s; use --force to kill it")
+        server.signal(signal.SIGKILL)
+        click.echo(f"Killed pid {pid}.")
+        return
     click.echo(f"Stopped {loaded.root} (pid {pid}) in {time.monotonic() - started:.2f}s.")
 
 
@@ -185,6 +199,8 @@ def stop(env: str, timeout_s: float, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(env: str, as_json: bool) -> None:
     """Show whether the server of ENV runs, where, and what it serves."""
+    from portway import environment
+
     loaded = environment.load(env)
     pid = server_pid(loaded)
     changes: list[dict[str, str]] = []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from portway import environment
 from portway.cli.remote import notify_changed
-from portway.cli.typed import Apply
+
+if TYPE_CHECKING:
+    from portway.cli.typed import Apply
+
 
 Kind = Literal["connection", "channel"]
 
@@ -31,6 +34,21 @@ def with_runtime(env: str, work: Callable[[Any], Any], changes: bool = False) ->
         runtime.close()
     if changes:
         notify_changed(runtime.env)
+    return result
+
+
+def with_store(env: str, work: Callable[[Any], Any], changes: bool = False) -> Any:
+    """Run ``work(store)`` on ENV's config store alone: reads and deletes need no plugin."""
+    from portway.store import Store
+
+    loaded = environment.load(env)
+    store = Store.open(loaded)
+    try:
+        result = work(store)
+    finally:
+        store.close()
+    if changes:
+        notify_changed(loaded)
     return result
 
 
@@ -62,7 +80,9 @@ def add_item_commands(group: click.Group, kind: Kind) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     def list_(env: str, type_name: str | None, as_json: bool) -> None:
         """List them, optionally of one TYPE (secrets masked)."""
-        items = with_runtime(env, lambda rt: rt.catalog.list(kind, type_name))
+        from portway.sealed import masked
+
+        items = with_store(env, lambda store: [masked(i) for i in store.list(kind, type_name)])
         if as_json:
             click.echo(json.dumps([i.as_dict() for i in items], indent=2))
             return
@@ -80,7 +100,9 @@ def add_item_commands(group: click.Group, kind: Kind) -> None:
     @click.argument("name")
     def show(env: str, type_name: str, name: str) -> None:
         """Show one, as JSON (secrets masked)."""
-        view = with_runtime(env, lambda rt: rt.catalog.show(kind, type_name, name))
+        from portway.sealed import masked
+
+        view = with_store(env, lambda store: masked(store.get(kind, type_name, name)))
         click.echo(json.dumps(view.as_dict(), indent=2))
 
     @group.command()
@@ -89,5 +111,5 @@ def add_item_commands(group: click.Group, kind: Kind) -> None:
     @click.argument("name")
     def delete(env: str, type_name: str, name: str) -> None:
         """Delete one; a running server applies it at once."""
-        with_runtime(env, lambda rt: rt.catalog.delete(kind, type_name, name), changes=True)
+        with_store(env, lambda store: store.delete(kind, type_name, name), changes=True)
         click.echo(f"Deleted {type_name} {kind} {name!r}.")

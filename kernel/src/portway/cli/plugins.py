@@ -31,6 +31,8 @@ def plugins(as_json: bool, env: str | None) -> None:
     for row in rows:
         status = row["status"]
         style = "green" if status == "loaded" else "yellow" if status == "disabled" else "red"
+        if row["missing_packages"]:
+            status, style = f"loaded, missing: {', '.join(row['missing_packages'])}", "red"
         table.add_row(
             row["name"],
             row["version"],

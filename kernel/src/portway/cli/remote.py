@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import urllib.error
-import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from portway.environment import Environment
 from portway.errors import PortwayError
 from portway.serverlock import holder, pid_alive
+
+if TYPE_CHECKING:
+    from portway.environment import Environment
 
 __all__ = ["ServerError", "call", "notify_changed", "pid_alive", "server_pid"]
 
@@ -31,6 +31,9 @@ def server_pid(env: Environment) -> int | None:
 
 def call(env: Environment, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
     """Call the admin API; return the decoded JSON, raise ServerError on an error status."""
+    import urllib.error
+    import urllib.request
+
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         env.base_url + "/admin/api" + path,

@@ -13,7 +13,6 @@ import click
 from pydantic import BaseModel
 
 from portway.cli.model_options import collect, options_for, parse_pairs
-from portway.pool import PoolSettings
 
 Kind = str
 # (env, type_name, item_name, settings, pool) -> None
@@ -66,6 +65,8 @@ class TypeGroup(click.Group):
         return self._command(name, declaration.settings, declaration.summary)
 
     def _command(self, type_name: str, model: type[BaseModel], summary: str) -> click.Command:
+        from portway.pool import PoolSettings  # here: `conn list` and friends need no pool code
+
         label = f"{type_name} {self.kind}"
         params: list[click.Parameter] = [click.Argument(["name"])]
         params += options_for(model, all_optional=self.all_optional)

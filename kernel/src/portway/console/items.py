@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portway.catalog import MASK
 from portway.console import forms
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 from portway.errors import ConfigError, ConflictError, NotFoundError, PortwayError, SettingError
 from portway.pool import PoolSettings
+from portway.sealed import MASK
 from portway.settings_marks import audience_fields
 from portway.store import StoredItem
 

@@ -16,14 +16,14 @@ from portway.errors import PortwayError
 
 def serve(env_path: str, to_terminal: bool = False) -> int:
     """Run the server of ``env_path``; log to ``ENV/logs/server.log`` unless ``to_terminal``."""
-    import uvicorn
 
     from portway import environment, logs
     from portway.hotdeploy.trail import trail_path
     from portway.logfiles import LogFile
     from portway.runtime import Runtime
     from portway.server.app import ServerApp
-    from portway.server.listen import uvicorn_config
+    from portway.server.listen import ReadyServer, uvicorn_config
+    from portway.server.readiness import ready_reporter
     from portway.serverlock import ServerLock
 
     env = environment.load(env_path)
@@ -37,7 +37,8 @@ def serve(env_path: str, to_terminal: bool = False) -> int:
     runtime = Runtime(env)
     # A file that ends this process at import is named afterwards (by `portway start`).
     runtime.deployer.keep_trail(trail_path(env.cache_dir))
-    server = uvicorn.Server(uvicorn_config(env, ServerApp(runtime)))
+    ready = ready_reporter(lambda: len(runtime.registry.all()))
+    server = ReadyServer(uvicorn_config(env, ServerApp(runtime)), ready)
     try:
         server.run()
     except KeyboardInterrupt:  # uvicorn re-raises SIGINT once it has shut down

@@ -81,11 +81,29 @@ def build_admin(runtime: Runtime) -> Starlette:
 def _console(runtime: Runtime) -> Any:
     if not runtime.env.settings.console.enabled:
         return None
-    try:
+    return LazyConsole(runtime)
+
+
+class LazyConsole:
+    """The console, built on its first request: a server nobody opens the console of never
+    imports its templates (jinja2) or password hashing (argon2)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._app: Any = None
+        self._building = asyncio.Lock()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self._app is None:
+            async with self._building:
+                if self._app is None:
+                    self._app = await to_thread.run_sync(self._build)
+        await self._app(scope, receive, send)
+
+    def _build(self) -> Any:
         from portway.console.app import build_console
-    except ImportError:  # the console package is optional while it is being built
-        return None
-    return build_console(runtime)
+
+        return build_console(self.runtime)
 
 
 @contextlib.asynccontextmanager
