@@ -41,9 +41,10 @@ from portway.files import (
     parse_mode,
 )
 from portway.filescript import DiskUsage, Session, run_script
-from portway_sftp import transfer
+from portway_sftp import protocol_log, transfer
+from portway_sftp.endpoint import Endpoint, resolve
 from portway_sftp.failures import ConnectionLost, file_error
-from portway_sftp.transport import Endpoint, StructlogHandler, close_transport, open_transport, resolve
+from portway_sftp.transport import close_transport, open_transport
 
 if TYPE_CHECKING:
     import paramiko
@@ -92,7 +93,7 @@ class SftpClient:
         debug = settings.log_level == "debug" or endpoint.options.debug
         # A logger of its own per connection only when debugging: stdlib loggers live forever.
         channel = f"paramiko.portway.{next(_connection_ids)}" if debug else None
-        handler = _attach_protocol_log(channel, endpoint.address) if channel else None
+        handler = protocol_log.attach(channel, endpoint.address) if channel else None
         started = time.perf_counter()
         try:
             transport = open_transport(settings, endpoint, channel)
@@ -747,12 +748,3 @@ def _with_target(info: FileInfo, path: str, target: str | None) -> FileInfo:
 
 def _with_path(info: FileInfo, path: str) -> FileInfo:
     return FileInfo(**{**info.__dict__, "path": path})
-
-
-def _attach_protocol_log(channel: str, address: str) -> logging.Handler:
-    handler = StructlogHandler(address)
-    logger = logging.getLogger(channel)
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    logger.propagate = False  # the handler forwards each record; the root handler would log it twice
-    return handler

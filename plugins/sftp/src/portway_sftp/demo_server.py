@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fingerprint(key: paramiko.PKey) -> str:
-    from portway_sftp.transport import fingerprint_of
+    from portway_sftp.hostkeys import fingerprint_of
 
     return fingerprint_of(key)
 
