@@ -8,7 +8,8 @@ was local (a refused socket, a certificate the client rejected).
 
 from __future__ import annotations
 
-from typing import TypeVar
+import ftplib
+from typing import NoReturn, TypeVar
 
 from portway.files import (
     AlreadyExists,
@@ -136,3 +137,30 @@ def unsupported(path: str, what: str) -> Unsupported:
     error = Unsupported(path, what)
     with_reply(error, None)
     return error
+
+
+def narrowed(better: FileError, original: FileError) -> NoReturn:
+    """Raise ``better`` chained to ``original``, or ``original`` untouched (its cause kept)."""
+    if better is original:
+        raise original
+    raise better from original
+
+
+def reason_of(exc: BaseException) -> str:
+    """A one-line reason: the message, or the type when there is none."""
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def is_broken(exc: BaseException) -> bool:
+    """Whether a client that raised ``exc`` must be discarded rather than pooled again."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionLost | OSError | EOFError | ftplib.error_proto):
+            return True
+        if isinstance(current, ftplib.error_temp) and str(current).startswith("421"):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
