@@ -182,3 +182,17 @@ def test_the_import_finder_sees_a_lazy_private_import(tmp_path: Path) -> None:
         "    import portway.cli.remote\n"
     )
     assert kernel_imports(module) == {"portway", "portway.files", "portway.runtime", "portway.cli.remote"}
+
+
+MAX_LINES = 400
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_modules_are_small(package: str) -> None:
+    """The house limit: a module past it is split by concern, so a reader finds a thing by its file name."""
+    large = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(PACKAGES[package].rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not large, f"modules over {MAX_LINES} lines: {large}"
