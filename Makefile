@@ -12,7 +12,7 @@ DEMO_VENV := .venv-demo
 DEMO_BIN := $(DEMO_VENV)/bin
 DEMO_ENV ?= demo-env
 DEMO_PORT ?= 17010
-APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql wrk
+APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql wrk haproxy
 
 .PHONY: help install demo-install uv system-deps test lint typecheck pytest demo demo-stop bench clean
 
