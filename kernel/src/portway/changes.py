@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from portway.store import CHANGES_CHANNEL
+
 if TYPE_CHECKING:
     from portway.database import Database
 
 log = structlog.get_logger("portway.changes")
 
-CHANNEL = "portway_config"
+CHANNEL = CHANGES_CHANNEL
 # How long one wait for notifications lasts: the bound on how long stop() takes.
 WAIT_S = 0.5
 RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)

@@ -16,9 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from portway.changes import CHANNEL as CHANGES_CHANNEL
 from portway.database import Database, Row, Tx, UniqueViolation
 from portway.errors import ConflictError, NotFoundError
+
+# The NOTIFY channel every write announces itself on; portway.changes LISTENs on it.
+# Here and not there: the CLI writes to the store without paying for the listener's structlog.
+CHANGES_CHANNEL = "portway_config"
 
 
 class Located(Protocol):
