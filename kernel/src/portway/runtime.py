@@ -23,6 +23,7 @@ from portway.file_policy import FilePolicy
 from portway.hotdeploy.deployer import Deployer
 from portway.httproutes import HttpRoutes
 from portway.invocation import Invoker
+from portway.leases import Lease, Leases, server_id
 from portway.plugins import Plugins, load_plugins
 from portway.pool import describe
 from portway.redaction import KNOWN
@@ -57,6 +58,8 @@ class Runtime:
             import_timeout_s=env.settings.hotdeploy.import_timeout_s,
             max_file_bytes=env.settings.hotdeploy.max_file_bytes,
         )
+        self.server_id = server_id()
+        self.leases = Leases(self.store.db, self.server_id)
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()
         self._revision = -1
@@ -105,6 +108,7 @@ class Runtime:
     def close(self) -> None:
         self.deployer.close()
         self.channels.stop_all(self.env.settings.server.drain_s)
+        self.leases.close()
         self.connections.close()
         self.store.close()
 
@@ -120,6 +124,9 @@ class Runtime:
 
     def connection_type(self, type_name: str) -> ConnectionType:
         return self.plugins.connection_type(type_name)
+
+    def lease(self, name: str) -> Lease:
+        return self.leases.take(name)
 
 
 class Channels:
