@@ -1,4 +1,4 @@
-"""The kernel's own plugin: the HTTP channel type. Registered like any other."""
+"""The kernel's own plugin: the ``http`` and ``file`` (folder pickup) channel types, registered like any."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from portway.declarations import ChannelHost, ChannelType
+from portway.declarations import ChannelHost, ChannelType, Runner
 from portway.hookspecs import hookimpl
 from portway.httproutes import HttpRoutes
+from portway.pickup.settings import FileChannelSettings
 
 RESERVED = ("/admin", "/openapi.json")
 
@@ -61,6 +62,12 @@ def start_http(name: str, settings: HttpChannelSettings, host: ChannelHost) -> H
     return HttpRunner(routes, name)
 
 
+def start_file(name: str, settings: FileChannelSettings, host: ChannelHost) -> Runner:
+    from portway.pickup.local import start_file as start
+
+    return start(name, settings, host)
+
+
 @hookimpl
 def portway_channel_types() -> list[ChannelType]:
     return [
@@ -69,5 +76,11 @@ def portway_channel_types() -> list[ChannelType]:
             settings=HttpChannelSettings,
             start=start_http,
             summary="Invoke a service for HTTP requests to a path",
-        )
+        ),
+        ChannelType(
+            name="file",
+            settings=FileChannelSettings,
+            start=start_file,
+            summary="Invoke a service once for each complete new file in a local folder",
+        ),
     ]

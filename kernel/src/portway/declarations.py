@@ -9,6 +9,7 @@ public modules are listed in docs/plugins.md ("The public API").
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -97,6 +98,36 @@ class Lease(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PickupRecord:
+    """What the idempotent repository holds for one file of a pickup channel."""
+
+    state: str  # taken | done | failed
+    attempts: int  # failed runs so far
+    owner: str  # the server that wrote the row last
+    updated_at: float  # seconds since the epoch
+
+
+class IdempotentRepository(Protocol):
+    """The files a pickup channel took, finished or failed, in the config store, by key."""
+
+    owner: str
+
+    def look(self, key: str) -> PickupRecord | None: ...
+
+    def take(self, key: str, seen: PickupRecord | None) -> bool:
+        """Mark ``key`` taken by this server if its row is still ``seen``; whether it won."""
+        ...
+
+    def done(self, key: str) -> None: ...
+
+    def failed(self, key: str, error: str) -> None: ...
+
+    def forget(self, key: str) -> None: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+
 class ChannelHost(Protocol):
     """What the kernel gives a channel when it starts it."""
 
@@ -110,6 +141,14 @@ class ChannelHost(Protocol):
 
     def connection_type(self, type_name: str) -> ConnectionType:
         """The declaration of an installed connection type."""
+        ...
+
+    def borrow(self, type_name: str, name: str) -> AbstractContextManager[Any]:
+        """A pooled client of a configured connection for the block; discarded if the block broke it."""
+        ...
+
+    def idempotent_repository(self, channel: str) -> IdempotentRepository:
+        """The idempotent repository of channel ``channel`` (see :mod:`portway.pickup`)."""
         ...
 
     def lease(self, name: str) -> Lease:

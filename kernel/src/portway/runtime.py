@@ -8,6 +8,8 @@ pools, channels and the invoker.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -24,6 +26,7 @@ from portway.hotdeploy.deployer import Deployer
 from portway.httproutes import HttpRoutes
 from portway.invocation import Invoker
 from portway.leases import Lease, Leases, server_id
+from portway.pickup.repository import PickupRepository
 from portway.plugins import Plugins, load_plugins
 from portway.pool import describe
 from portway.redaction import KNOWN
@@ -124,6 +127,20 @@ class Runtime:
 
     def connection_type(self, type_name: str) -> ConnectionType:
         return self.plugins.connection_type(type_name)
+
+    @contextmanager
+    def borrow(self, type_name: str, name: str) -> Iterator[Any]:
+        pool = self.connections.pool(type_name, name)
+        client = pool.borrow()
+        try:
+            yield client
+        except BaseException as exc:
+            pool.give_back(client, broken=pool.declaration.is_broken(exc))
+            raise
+        pool.give_back(client)
+
+    def idempotent_repository(self, channel: str) -> PickupRepository:
+        return PickupRepository(self.store.db, channel, self.server_id)
 
     def lease(self, name: str) -> Lease:
         return self.leases.take(name)

@@ -1,0 +1,275 @@
+"""The pickup engine: poll a folder, take complete files once, hand each to a service.
+
+One poller thread per channel lists the folder while the channel's cluster
+lease is held, applies the filters and the read lock, claims each file in
+the idempotent repository and gives it to a worker (``max_concurrent`` at
+once, :mod:`portway.pickup.handling`). A woken channel (inotify on a local
+folder) polls at once; a poll that fails (a folder gone, a server down) is
+reported once per change of state and retried at the next interval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import structlog
+
+from portway.declarations import ChannelHost, PickupRecord
+from portway.errors import describe
+from portway.pickup.handling import Handler, Work
+from portway.pickup.names import TAKING_SUFFIX, printable, render
+from portway.pickup.readlock import StableFiles
+from portway.pickup.settings import PickupSettings
+from portway.pickup.source import Entry, Source
+from portway.pickup.status import PickupStatus
+
+log = structlog.get_logger("portway.pickup")
+
+LEASE_WAIT_S = 0.5  # how often a server without the lease looks whether it has it now
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file a poll may take: its entry, its path below the folder, the folder's other names."""
+
+    entry: Entry
+    relpath: str
+    siblings: frozenset[str]
+
+
+class PickupChannel:
+    """One running pickup channel (the :class:`~portway.declarations.Runner` its type's ``start`` returns)."""
+
+    def __init__(
+        self, name: str, settings: PickupSettings, host: ChannelHost, source: Source, *, lease_name: str
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.source = source
+        self.repository = host.idempotent_repository(name)
+        self.status = PickupStatus()
+        self.stable = StableFiles(settings.read_lock_checks, settings.read_lock_check_interval_s)
+        self.handler = Handler(name, settings, host, source, self.repository, self.status)
+        self.lease = host.lease(lease_name)
+        self.in_flight: set[str] = set()
+        self.known_done: set[str] = set()  # keys done and kept: no store round trip for them each poll
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent)
+        self._workers = ThreadPoolExecutor(settings.max_concurrent, thread_name_prefix=f"pickup-{name}")
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._next_retry: float | None = None
+        self.on_poll: Callable[[bool], None] | None = None  # told whether the folder could be listed
+        self._thread = threading.Thread(target=self._run, name=f"pickup-{name}", daemon=True)
+
+    def start(self) -> PickupChannel:
+        self._thread.start()
+        return self
+
+    def poke(self) -> None:
+        """Poll now (something changed in the folder)."""
+        self._wake.set()
+
+    def stop(self, drain_s: float) -> None:
+        """Stop polling; return once the files in flight are handled (or ``drain_s`` is over)."""
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(drain_s + 5)
+        deadline = time.monotonic() + drain_s
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.in_flight:
+            # Left 'taken' in the repository: a restart delivers them again.
+            log.warning("pickup_drain_timeout", channel=self.name, busy=len(self.in_flight), drain_s=drain_s)
+        self._workers.shutdown(wait=not self.in_flight, cancel_futures=True)
+        self.lease.release()
+
+    def describe_status(self) -> dict[str, object]:
+        """Last poll, counters, whether this server holds the lease, the last errors."""
+        return {**self.status.as_dict(), "lease_held": self.lease.held(), "in_flight": len(self.in_flight)}
+
+    def _run(self) -> None:
+        recovered = False
+        while not self._stopping.is_set():
+            delay = LEASE_WAIT_S
+            if self.lease.held():
+                if not recovered:
+                    recovered = self._recover()
+                delay = self._poll()
+            else:
+                recovered = False
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _recover(self) -> bool:
+        """Put back files a dead holder had renamed to their in-progress name (rename read lock)."""
+        if self.settings.read_lock != "rename":
+            return True
+        try:
+            for found in self._scan(taking=True):
+                original = found.entry.path[: -len(TAKING_SUFFIX)]
+                self.source.rename(found.entry.path, original)
+                log.info("pickup_put_back", channel=self.name, file=printable(original))
+        except Exception as exc:  # retried on the next poll, reported by it
+            log.warning("pickup_recover_failed", channel=self.name, error=describe(exc))
+            return False
+        return True
+
+    def _poll(self) -> float:
+        settings = self.settings
+        self.status.polled()
+        try:
+            listed = self._scan()
+        except Exception as exc:
+            self._folder_failed(exc)
+            return settings.poll_interval_s
+        self._folder_ok()
+        self.status.add("seen", len(listed))
+        self.stable.keep_only({f.entry.path for f in listed})
+        self._next_retry = None
+        ready = [f for f in listed if self._ready(f)]
+        ready.sort(key=(lambda f: f.relpath) if settings.sort_by == "name" else (lambda f: f.entry.mtime))
+        started = 0
+        for found in ready:
+            if started >= settings.max_files_per_poll or self._stopping.is_set() or not self.lease.held():
+                break
+            started += self._take(found)
+        delay = settings.poll_interval_s
+        if self.stable.waiting:
+            delay = min(delay, settings.read_lock_check_interval_s)
+        if self._next_retry is not None:
+            delay = min(delay, max(0.05, self._next_retry - time.time()))
+        if started >= settings.max_files_per_poll:
+            delay = 0.0
+        return delay
+
+    def _scan(self, taking: bool = False) -> list[Found]:
+        found: list[Found] = []
+        folders = [(self.settings.folder, "")]
+        while folders:
+            folder, prefix = folders.pop()
+            entries = self.source.list(folder)
+            names = frozenset(e.name for e in entries)
+            for entry in entries:
+                relpath = prefix + entry.name
+                if entry.is_dir:
+                    if self.settings.recursive and not entry.name.startswith("."):
+                        folders.append((entry.path, relpath + "/"))
+                elif taking:
+                    if entry.name.endswith(TAKING_SUFFIX):
+                        found.append(Found(entry, relpath, names))
+                elif self.settings.takes(relpath):
+                    found.append(Found(entry, relpath, names))
+        return found
+
+    def _ready(self, found: Found) -> bool:
+        entry, settings = found.entry, self.settings
+        if entry.path in self.in_flight or self._key(found) in self.known_done:
+            return False
+        if settings.min_age_s and time.time() - entry.mtime < settings.min_age_s:
+            return False
+        if settings.read_lock == "changed":
+            return self.stable.observe(entry)
+        if settings.read_lock == "done_file":
+            if found.entry.name in self._done_markers(found):
+                return False
+            return render(settings.done_file_name, entry.name) in found.siblings
+        return True
+
+    def _done_markers(self, found: Found) -> set[str]:
+        return {render(self.settings.done_file_name, n) for n in found.siblings if n != found.entry.name}
+
+    def _key(self, found: Found, content: bytes | None = None) -> str:
+        if content is not None:
+            return "sha256:" + hashlib.sha256(content).hexdigest()
+        entry = found.entry
+        return f"{printable(found.relpath)}|{entry.size}|{entry.mtime:.6f}"
+
+    def _take(self, found: Found) -> int:
+        """Claim ``found`` and start its worker; 1 when a file was started."""
+        content = None
+        try:
+            if self.settings.idempotent_key == "content_hash":
+                content = self.source.read(found.entry.path)
+                if len(content) != found.entry.size:  # still being written after all
+                    self.stable.forget(found.entry.path)
+                    return 0
+            key = self._key(found, content)
+            record = self.repository.look(key)
+            work = self._decide(found, key, record)
+            if work is None or not self.repository.take(key, record):
+                return 0
+        except Exception as exc:  # the store or the folder failed: try again at the next poll
+            self.status.error(printable(found.relpath), describe(exc))
+            log.warning(
+                "pickup_take_failed", channel=self.name, file=printable(found.relpath), error=describe(exc)
+            )
+            return 0
+        self.status.add("taken")
+        self._slots.acquire()
+        self.in_flight.add(found.entry.path)
+        self._workers.submit(
+            self._work, Work(found.entry, found.relpath, key, work, content, self._marker(found))
+        )
+        return 1
+
+    def _decide(self, found: Found, key: str, record: PickupRecord | None) -> str | None:
+        """What to do with a file, given its row: 'run', 'finish' (done, still here), 'fail', or None."""
+        if record is None:
+            return "run"
+        if record.state == "done":
+            if self.settings.keep:
+                self.known_done.add(key)
+                return None
+            return "finish"
+        if record.state == "taken":
+            return "run"  # taken by a server that died mid-service (or by us and lost): deliver again
+        if record.attempts >= self.settings.max_attempts:
+            return "fail" if self.settings.move_failed_to else None
+        due = record.updated_at + self.settings.retry_backoff_s * 2 ** (record.attempts - 1)
+        if time.time() < due:
+            self._next_retry = min(due, self._next_retry or due)
+            return None
+        self.status.add("retried")
+        return "run"
+
+    def _marker(self, found: Found) -> str | None:
+        if self.settings.read_lock != "done_file":
+            return None
+        folder = posixpath.dirname(found.relpath)
+        base = self.source.join(self.settings.folder, folder) if folder else self.settings.folder
+        return self.source.join(base, render(self.settings.done_file_name, found.entry.name))
+
+    def _work(self, work: Work) -> None:
+        try:
+            self.handler.handle(work)
+            if work.action == "run" and self.settings.keep:
+                self.known_done.add(work.key)
+        except Exception as exc:  # the handler reports its own failures; this is a last guard
+            log.error(
+                "pickup_worker_failed", channel=self.name, file=printable(work.relpath), error=describe(exc)
+            )
+        finally:
+            self.in_flight.discard(work.entry.path)
+            self._slots.release()
+
+    def _folder_failed(self, exc: BaseException) -> None:
+        message = describe(exc)
+        if self.status.folder_error != message:
+            self.status.folder_error = message
+            self.status.error("folder", message)
+            log.error("pickup_folder_failed", channel=self.name, folder=self.settings.folder, error=message)
+        if self.on_poll is not None:
+            self.on_poll(False)
+
+    def _folder_ok(self) -> None:
+        if self.status.folder_error is not None:
+            self.status.folder_error = None
+            log.info("pickup_folder_back", channel=self.name, folder=self.settings.folder)
+        if self.on_poll is not None:
+            self.on_poll(True)

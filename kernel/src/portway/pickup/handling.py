@@ -1,0 +1,219 @@
+"""One taken file: read it (or hand over a path), run the service, then move, delete or keep it.
+
+The repository row goes ``done`` after the service succeeded and before the
+file is moved: a crash between the two leaves a ``done`` file in place, which
+the next poll moves without delivering it again.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from portway.declarations import ChannelHost, Delivery, IdempotentRepository
+from portway.errors import describe
+from portway.files import AlreadyExists, NotFound
+from portway.pickup.names import TAKING_SUFFIX, printable, render
+from portway.pickup.settings import PickupSettings
+from portway.pickup.source import Entry, Source
+from portway.pickup.status import PickupStatus
+
+log = structlog.get_logger("portway.pickup")
+
+SETTLE_MAX_S = 3600.0  # rename lock: longest wait for a renamed file's writer to finish
+
+
+@dataclass(frozen=True)
+class Work:
+    """A claimed file and what to do with it: 'run' the service, 'finish' a done file, 'fail' it."""
+
+    entry: Entry
+    relpath: str
+    key: str
+    action: str
+    content: bytes | None
+    marker: str | None  # its done file (done_file read lock)
+
+
+class Changed(Exception):
+    """The file changed after it was listed: it was still being written."""
+
+
+class Handler:
+    """Handles taken files for one channel; called from its worker threads."""
+
+    def __init__(
+        self,
+        channel: str,
+        settings: PickupSettings,
+        host: ChannelHost,
+        source: Source,
+        repository: IdempotentRepository,
+        status: PickupStatus,
+    ) -> None:
+        self.channel = channel
+        self.settings = settings
+        self.host = host
+        self.source = source
+        self.repository = repository
+        self.status = status
+
+    def handle(self, work: Work) -> None:
+        if work.action == "finish":
+            self._after_success(work, work.entry.path)
+            return
+        if work.action == "fail":
+            self._after_failure(work, work.entry.path)
+            return
+        path = work.entry.path
+        try:
+            if self.settings.read_lock == "rename":
+                path = self._rename_and_settle(work.entry)
+            self._deliver(work, path)
+        except (Changed, FileNotFoundError, NotFound) as exc:
+            # Not the service's failure: the file is gone or still growing; a later poll sees it anew.
+            self.repository.forget(work.key)
+            self._put_back(work, path)
+            log.info(
+                "pickup_skipped", channel=self.channel, file=printable(work.relpath), reason=describe(exc)
+            )
+            return
+        except Exception as exc:
+            self._failed(work, path, exc)
+            return
+        self.repository.done(work.key)
+        self.status.add("done")
+        self._after_success(work, path)
+
+    def _deliver(self, work: Work, path: str) -> None:
+        entry = work.entry
+        meta: dict[str, Any] = {
+            "name": entry.name,
+            "path": entry.path,
+            "relpath": work.relpath,
+            "size": entry.size,
+            "mtime": entry.mtime,
+            "folder": self.settings.folder,
+            "connection": self.source.connection,
+        }
+
+        def delivery(payload: Any) -> Delivery:
+            return Delivery(service=self.settings.service, payload=payload, channel=self.channel, meta=meta)
+
+        if entry.size > self.settings.stream_above_bytes:
+            with self.source.local_copy(path) as local:
+                if local.stat().st_size != entry.size:
+                    raise Changed(
+                        f"{printable(entry.name)} is {local.stat().st_size} bytes, listed {entry.size}"
+                    )
+                self.host.dispatch(delivery(local))
+            return
+        content = work.content if work.content is not None else self.source.read(path)
+        if len(content) != entry.size:
+            raise Changed(f"{printable(entry.name)} is {len(content)} bytes, listed {entry.size}")
+        self.host.dispatch(delivery(content))
+
+    def _rename_and_settle(self, entry: Entry) -> str:
+        """Rename to the in-progress name, then wait until no writer still appends to it."""
+        taking = entry.path + TAKING_SUFFIX
+        self.source.rename(entry.path, taking)
+        interval = self.settings.read_lock_check_interval_s
+        last = (entry.size, entry.mtime)
+        deadline = time.monotonic() + SETTLE_MAX_S
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            now = self.source.stat(taking)
+            if now is None:
+                raise NotFound(taking, "gone while being taken")
+            if (now.size, now.mtime) == last:
+                if now.size != entry.size:
+                    raise Changed(f"{printable(entry.name)} grew after it was listed")
+                return taking
+            last = (now.size, now.mtime)
+        raise Changed(f"{printable(entry.name)} kept changing for {SETTLE_MAX_S:g} s")
+
+    def _failed(self, work: Work, path: str, exc: BaseException) -> None:
+        message = describe(exc)
+        self.status.error(printable(work.relpath), message)
+        try:
+            self.repository.failed(work.key, message)
+            record = self.repository.look(work.key)
+        except Exception as store_exc:  # the row stays 'taken': retaken by the next start
+            log.error("pickup_store_failed", channel=self.channel, error=describe(store_exc))
+            return
+        attempts = record.attempts if record else self.settings.max_attempts
+        final = attempts >= self.settings.max_attempts
+        log.error(
+            "pickup_service_failed",
+            channel=self.channel,
+            file=printable(work.relpath),
+            attempt=attempts,
+            max_attempts=self.settings.max_attempts,
+            error=message,
+        )
+        if final:
+            self._after_failure(work, path)
+        else:
+            self._put_back(work, path)
+
+    def _after_success(self, work: Work, path: str) -> None:
+        settings = self.settings
+        try:
+            if settings.keep:
+                self._put_back(work, path)
+            elif settings.delete:
+                self.source.delete(path)
+            else:
+                self._move(path, work.entry.name, settings.move_to)
+            if work.marker is not None:
+                self._drop_marker(work.marker)
+        except Exception as exc:  # done, not moved: the next poll finishes it without delivering it again
+            self.status.error(printable(work.relpath), describe(exc))
+            log.error(
+                "pickup_finish_failed",
+                channel=self.channel,
+                file=printable(work.relpath),
+                error=describe(exc),
+            )
+
+    def _after_failure(self, work: Work, path: str) -> None:
+        self.status.add("failed")
+        target = self.settings.move_failed_to
+        try:
+            if target is None:
+                self._put_back(work, path)
+                return
+            self._move(path, work.entry.name, target)
+            if work.marker is not None:
+                self._drop_marker(work.marker)
+            # Moved aside: put back by a user, it is taken as a new file.
+            self.repository.forget(work.key)
+        except Exception as exc:
+            self.status.error(printable(work.relpath), describe(exc))
+            log.error(
+                "pickup_move_failed", channel=self.channel, file=printable(work.relpath), error=describe(exc)
+            )
+
+    def _move(self, path: str, name: str, pattern: str) -> None:
+        base = posixpath.dirname(path) if "/" in path else ""
+        target = self.source.join(base, render(pattern, name, datetime.now()))
+        self.source.make_folders(posixpath.dirname(target))
+        try:
+            self.source.rename(path, target)
+        except (FileExistsError, AlreadyExists):  # a file of that name was moved there before
+            self.source.rename(path, f"{target}.{time.time_ns()}")
+
+    def _put_back(self, work: Work, path: str) -> None:
+        if path != work.entry.path:
+            self.source.rename(path, work.entry.path)
+
+    def _drop_marker(self, marker: str) -> None:
+        try:
+            self.source.delete(marker)
+        except (FileNotFoundError, NotFound):
+            return

@@ -1,0 +1,71 @@
+"""File names a pickup channel takes, and the names it gives (move targets, done files)."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from datetime import datetime
+
+# Names writers give files that are not finished yet; never taken, whatever include says.
+TEMP_PATTERNS = ("*.part", "*~", "*.tmp", "*.portway-part", "*.portway-taking")
+# The rename read lock's in-progress name: a temp pattern, so no poll takes it twice.
+TAKING_SUFFIX = ".portway-taking"
+DATE_EXAMPLE = "{date:%Y%m%d}"
+_FIELD = re.compile(r"\{(name|stem|suffix|date)(?::([^{}]*))?\}")
+
+
+def render(pattern: str, name: str, when: datetime | None = None) -> str:
+    """``pattern`` with ``{name}``, ``{stem}``, ``{suffix}`` and ``{date:FORMAT}`` filled in for ``name``."""
+    stem, dot, suffix = name.rpartition(".")
+    if not stem:  # ".bashrc" or "README": no suffix
+        stem, suffix = name, ""
+    values = {"name": name, "stem": stem, "suffix": (dot + suffix) if stem != name else ""}
+    moment = when or datetime.now()
+
+    def fill(match: re.Match[str]) -> str:
+        field, spec = match.group(1), match.group(2)
+        if field == "date":
+            return moment.strftime(spec or "%Y%m%d")
+        if spec:
+            raise ValueError(f"{{{field}}} takes no format")
+        return values[field]
+
+    rest = _FIELD.sub("", pattern)
+    if "{" in rest or "}" in rest:
+        raise ValueError("unknown field or stray brace")
+    return _FIELD.sub(fill, pattern)
+
+
+def is_temporary(name: str) -> bool:
+    """A dot-file (``.done/``, ``.error/``, editors' and portway's temp files) or a temp pattern."""
+    return name.startswith(".") or any(fnmatch.fnmatchcase(name, p) for p in TEMP_PATTERNS)
+
+
+def is_candidate(relpath: str, include: list[str], exclude: list[str]) -> bool:
+    """Whether ``relpath`` passes the temp rules, one ``include`` glob and no ``exclude`` glob.
+
+    A glob with a ``/`` is matched against the path below the folder, one
+    without against the file's name.
+    """
+    if any(is_temporary(part) for part in relpath.split("/")):
+        return False
+    name = posixpath.basename(relpath)
+
+    def matches(glob: str) -> bool:
+        return fnmatch.fnmatchcase(relpath if "/" in glob else name, glob)
+
+    return any(matches(g) for g in include) and not any(matches(g) for g in exclude)
+
+
+def sample_name(include: list[str]) -> str:
+    """A file name the first include glob takes, to check where its targets would land."""
+    glob = include[0] if include else "*"
+    sample = posixpath.basename(glob).replace("*", "sample").replace("?", "x")
+    return re.sub(r"\[[^\]]*\]", "x", sample) or "sample"
+
+
+def printable(name: str) -> str:
+    """``name`` safe for logs, JSON and the store: undecodable bytes and control characters escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

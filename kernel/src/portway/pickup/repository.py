@@ -1,0 +1,99 @@
+"""The idempotent repository: which files each pickup channel took, finished or failed, in the config store.
+
+One row per (channel, key) in ``pickup_files``. A file is recorded
+``taken`` before its service runs and ``done`` after, so a file already
+done is never delivered again, even when the channel keeps it in place. A
+row ``taken`` by another owner (a server that died mid-service: the lease
+has passed on, so the owner is no longer polling) is taken again, so a
+kill -9 loses nothing. Every change is a compare-and-set on what the
+engine saw, so two servers racing for a row cannot both win.
+"""
+
+from __future__ import annotations
+
+import time
+
+from portway.database import Database
+from portway.declarations import PickupRecord
+
+TABLE = """CREATE TABLE IF NOT EXISTS pickup_files (
+    channel VARCHAR(200) NOT NULL,
+    key TEXT NOT NULL,
+    state VARCHAR(16) NOT NULL,
+    attempts INTEGER NOT NULL,
+    owner VARCHAR(200) NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    error TEXT,
+    PRIMARY KEY (channel, key)
+)"""
+
+
+class PickupRepository:
+    """The rows of one channel, written as server ``owner``."""
+
+    def __init__(self, db: Database, channel: str, owner: str) -> None:
+        self.db = db
+        self.channel = channel
+        self.owner = owner
+        db.create_tables([TABLE])
+
+    def look(self, key: str) -> PickupRecord | None:
+        with self.db.transaction() as tx:
+            row = tx.one(
+                "SELECT state, attempts, owner, updated_at FROM pickup_files WHERE channel = ? AND key = ?",
+                (self.channel, key),
+            )
+        if row is None:
+            return None
+        return PickupRecord(row["state"], int(row["attempts"]), row["owner"], float(row["updated_at"]))
+
+    def take(self, key: str, seen: PickupRecord | None) -> bool:
+        """Mark ``key`` taken by us, if its row is still what we ``seen``; whether we got it."""
+        now = time.time()
+        with self.db.transaction(write=True) as tx:
+            if seen is None:
+                return (
+                    tx.execute(
+                        "INSERT INTO pickup_files (channel, key, state, attempts, owner, updated_at) "
+                        "VALUES (?, ?, 'taken', 0, ?, ?) ON CONFLICT (channel, key) DO NOTHING",
+                        (self.channel, key, self.owner, now),
+                    )
+                    == 1
+                )
+            return (
+                tx.execute(
+                    "UPDATE pickup_files SET state = 'taken', owner = ?, updated_at = ? "
+                    "WHERE channel = ? AND key = ? AND state = ? AND owner = ? AND updated_at = ?",
+                    (self.owner, now, self.channel, key, seen.state, seen.owner, seen.updated_at),
+                )
+                == 1
+            )
+
+    def done(self, key: str) -> None:
+        self._set(key, "done", "", 0)
+
+    def failed(self, key: str, error: str) -> None:
+        """Count one more failed run of ``key``."""
+        self._set(key, "failed", error[:2000], 1)
+
+    def forget(self, key: str) -> None:
+        """Drop the row (a failed file moved aside: put back, it is a new file)."""
+        with self.db.transaction(write=True) as tx:
+            tx.execute("DELETE FROM pickup_files WHERE channel = ? AND key = ?", (self.channel, key))
+
+    def counts(self) -> dict[str, int]:
+        """Rows by state, for the channel's status."""
+        with self.db.transaction() as tx:
+            rows = tx.all(
+                "SELECT state, COUNT(*) AS n FROM pickup_files WHERE channel = ? GROUP BY state",
+                (self.channel,),
+            )
+        return {row["state"]: int(row["n"]) for row in rows}
+
+    def _set(self, key: str, state: str, error: str, more: int) -> None:
+        with self.db.transaction(write=True) as tx:
+            tx.execute(
+                "UPDATE pickup_files SET state = ?, attempts = attempts + ?, owner = ?, updated_at = ?, "
+                "error = ? WHERE channel = ? AND key = ?",
+                (state, more, self.owner, time.time(), error or None, self.channel, key),
+            )

@@ -1,0 +1,156 @@
+"""The settings every pickup channel shares (local folder, SFTP, FTP), with Camel's names in each help.
+
+Contradicting settings are refused when the channel is created, naming the
+field: a success or error target the channel would pick up again, ``delete``
+with ``keep``, a ``move_to`` given with either.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from portway.pickup.names import DATE_EXAMPLE, TEMP_PATTERNS, is_candidate, render, sample_name
+
+ReadLock = Literal["changed", "done_file", "rename", "none"]
+
+
+class PickupSettings(BaseModel):
+    """What a pickup channel takes, when it counts a file as complete, and what it does after."""
+
+    model_config = {"extra": "forbid"}
+
+    service: str = Field(min_length=1, description="Service to invoke for each file")
+    folder: str = Field(min_length=1, description="Folder to watch (Camel: the endpoint's directory)")
+    read_lock: ReadLock = Field(
+        "changed",
+        description="When a file is complete (Camel readLock): changed = size and mtime stable over "
+        "read_lock_checks looks; done_file = its done file exists; rename = renamed to NAME.portway-taking "
+        "first; none = at once",
+    )
+    read_lock_checks: int = Field(
+        2, ge=2, le=100, description="changed: looks with the same size and mtime before a file is taken"
+    )
+    read_lock_check_interval_s: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="Least time between two looks that count (Camel readLockCheckInterval)",
+    )
+    done_file_name: str = Field(
+        "{name}.done",
+        min_length=1,
+        description="done_file: the marker's name; {name} is the file's (Camel doneFileName)",
+    )
+    include: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Globs a file's name (or, with '/', relative path) must match",
+    )
+    exclude: list[str] = Field(default_factory=list, description="Globs of files never taken (Camel exclude)")
+    recursive: bool = Field(False, description="Also take files from subfolders (Camel recursive)")
+    keep: bool = Field(False, description="Leave a done file where it is (Camel noop=true)")
+    delete: bool = Field(False, description="Delete a file once its service succeeded (Camel delete=true)")
+    move_to: str = Field(
+        ".done/{name}",
+        min_length=1,
+        description="Where a done file goes, relative to its folder; {name}, {stem}, {suffix}, "
+        "{date:%Y%m%d} (Camel move)",
+    )
+    move_failed_to: str | None = Field(
+        ".error/{name}",
+        description="Where a file goes after its last failed attempt; empty: left in place, never retried "
+        "(Camel moveFailed)",
+    )
+    max_attempts: int = Field(
+        1, ge=1, le=1000, description="Runs of the service before a file counts as failed"
+    )
+    retry_backoff_s: float = Field(
+        1.0, ge=0, le=86400, description="Wait before the 2nd attempt; doubles for each further one"
+    )
+    max_files_per_poll: int = Field(
+        100, ge=1, le=100_000, description="Most files taken per poll (Camel maxMessagesPerPoll)"
+    )
+    sort_by: Literal["name", "mtime"] = Field("name", description="Order files are taken in (Camel sortBy)")
+    min_age_s: float = Field(
+        0, ge=0, le=86400 * 365, description="Take only files at least this old (Camel minAge)"
+    )
+    poll_interval_s: float = Field(5.0, gt=0, le=86400, description="Time between polls (Camel delay)")
+    max_concurrent: int = Field(1, ge=1, le=256, description="Files handled at once")
+    idempotent_key: Literal["path_size_mtime", "content_hash"] = Field(
+        "path_size_mtime", description="What makes a file 'the same file' (Camel idempotentKey)"
+    )
+    stream_above_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=0,
+        description="Files larger than this reach the service as a local path to stream from, not bytes",
+    )
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _globs(cls, value: list[str]) -> list[str]:
+        if any(not glob.strip() for glob in value):
+            raise ValueError("an empty glob matches nothing; remove it")
+        return value
+
+    @field_validator("move_to", "move_failed_to", "done_file_name")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        try:
+            rendered = render(value, "sample.txt")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} is not a name pattern: use {{name}}, {{stem}}, {{suffix}}, {DATE_EXAMPLE} ({exc})"
+            ) from None
+        if rendered.startswith("/") or ".." in rendered.split("/"):
+            raise ValueError("must stay below the file's folder: no leading '/' and no '..'")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PickupSettings:
+        given = self.model_fields_set
+        if self.delete and self.keep:
+            raise ValueError("delete: cannot delete and keep (keep=true) a file; choose one")
+        if "move_to" in given and (self.delete or self.keep):
+            raise ValueError("move_to: a file is moved, deleted or kept; drop move_to or delete/keep")
+        if self.read_lock == "done_file" and (
+            self.done_file_name == "{name}" or "{name}" not in self.done_file_name
+        ):
+            raise ValueError("done_file_name: must contain {name} and differ from it")
+        targets = [("move_failed_to", self.move_failed_to)]
+        if not (self.delete or self.keep):
+            targets.append(("move_to", self.move_to))
+        sample = sample_name(self.include)
+        for field, pattern in targets:
+            if pattern and self.takes(render(pattern, sample)):
+                raise ValueError(
+                    f"{field}: {pattern!r} lands in the watched folder and would be taken again; "
+                    "put it in a dot-folder (.done/), outside recursion, or exclude it"
+                )
+        return self
+
+    def takes(self, relpath: str) -> bool:
+        """Whether a file at ``relpath`` (below the folder, '/'-separated) is one this channel takes."""
+        if "/" in relpath and not self.recursive:
+            return False
+        return is_candidate(relpath, self.include, self.exclude)
+
+
+class FileChannelSettings(PickupSettings):
+    """A ``file`` channel: each complete new file in ``folder`` invokes ``service``."""
+
+    folder: str = Field(min_length=1, description="Folder on this machine to watch (absolute path)")
+    inotify: bool = Field(True, description="Wake at once on file system events where the OS has them")
+
+    @field_validator("folder")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not os.path.isabs(value):
+            raise ValueError("give an absolute path: a server's working folder is not the user's")
+        return os.path.normpath(value)
+
+
+__all__ = ["TEMP_PATTERNS", "FileChannelSettings", "PickupSettings", "ReadLock"]

@@ -1,0 +1,120 @@
+"""Where a pickup channel's files are: the small protocol every kind of folder offers, and the local one.
+
+The engine (:mod:`portway.pickup.engine`) does everything else (read locks,
+the idempotent repository, the lease, retries, moves) the same way for a
+local folder, SFTP and FTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a listed folder."""
+
+    name: str
+    path: str  # as the source names it (absolute local path, remote path)
+    size: int
+    mtime: float  # seconds since the epoch
+    is_dir: bool = False
+
+
+class Source(Protocol):
+    """A folder a pickup channel watches: list it, read or stream a file, rename, delete, make folders."""
+
+    connection: str | None  # the connection's name (remote sources), for the service's ``request.meta``
+
+    def describe(self, path: str) -> str:
+        """Where ``path`` is, for logs and errors (no secret)."""
+        ...
+
+    def join(self, folder: str, name: str) -> str: ...
+
+    def list(self, folder: str) -> list[Entry]:
+        """The entries of ``folder`` (one level); raise ``OSError``/``FileError`` when it cannot be read."""
+        ...
+
+    def stat(self, path: str) -> Entry | None:
+        """The entry at ``path``, or ``None`` when there is none."""
+        ...
+
+    def read(self, path: str) -> bytes: ...
+
+    def local_copy(self, path: str) -> contextlib.AbstractContextManager[Path]:
+        """A local file with the content of ``path`` for as long as the block runs (to stream from)."""
+        ...
+
+    def rename(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target``, replacing nothing: raise when ``target`` exists."""
+        ...
+
+    def delete(self, path: str) -> None: ...
+
+    def make_folders(self, folder: str) -> None:
+        """Create ``folder`` and its missing parents; nothing when it exists."""
+        ...
+
+
+class LocalSource:
+    """A folder on this machine."""
+
+    connection: str | None = None
+
+    def describe(self, path: str) -> str:
+        return f"folder {path}"
+
+    def join(self, folder: str, name: str) -> str:
+        return os.path.join(folder, name)
+
+    def list(self, folder: str) -> list[Entry]:
+        found = []
+        with os.scandir(folder) as entries:
+            for item in entries:
+                try:
+                    info = item.stat()
+                    is_dir = item.is_dir()
+                except FileNotFoundError:  # gone between the listing and the stat
+                    continue
+                found.append(Entry(item.name, item.path, info.st_size, info.st_mtime_ns / 1e9, is_dir))
+        return found
+
+    def stat(self, path: str) -> Entry | None:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return Entry(os.path.basename(path), path, info.st_size, info.st_mtime_ns / 1e9, os.path.isdir(path))
+
+    def read(self, path: str) -> bytes:
+        with open(path, "rb") as file:
+            return file.read()
+
+    @contextlib.contextmanager
+    def local_copy(self, path: str) -> Iterator[Path]:
+        yield Path(path)
+
+    def rename(self, source: str, target: str) -> None:
+        # link + unlink refuses an existing target where os.rename would silently replace it.
+        try:
+            os.link(source, target)
+        except OSError as exc:
+            if isinstance(exc, FileExistsError) or not os.path.exists(source):
+                raise
+            if os.path.exists(target):
+                raise FileExistsError(target) from None
+            os.rename(source, target)  # a file system without hard links (some FUSE, SMB)
+            return
+        os.unlink(source)
+
+    def delete(self, path: str) -> None:
+        os.unlink(path)
+
+    def make_folders(self, folder: str) -> None:
+        os.makedirs(folder, exist_ok=True)
