@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -73,7 +73,9 @@ class Handler:
         path = work.entry.path
         try:
             if self.settings.read_lock == "rename":
-                path = self._rename_and_settle(work.entry)
+                path = work.entry.path + TAKING_SUFFIX
+                self.source.rename(work.entry.path, path)
+                work = replace(work, entry=self._settle(work.entry, path))
             self._deliver(work, path)
         except (Changed, FileNotFoundError, NotFound) as exc:
             # Not the service's failure: the file is gone or still growing; a later poll sees it anew.
@@ -118,10 +120,8 @@ class Handler:
             raise Changed(f"{printable(entry.name)} is {len(content)} bytes, listed {entry.size}")
         self.host.dispatch(delivery(content))
 
-    def _rename_and_settle(self, entry: Entry) -> str:
-        """Rename to the in-progress name, then wait until no writer still appends to it."""
-        taking = entry.path + TAKING_SUFFIX
-        self.source.rename(entry.path, taking)
+    def _settle(self, entry: Entry, taking: str) -> Entry:
+        """Wait until no writer still appends to the renamed file; the entry as it is then."""
         interval = self.settings.read_lock_check_interval_s
         last = (entry.size, entry.mtime)
         deadline = time.monotonic() + SETTLE_MAX_S
@@ -131,9 +131,7 @@ class Handler:
             if now is None:
                 raise NotFound(taking, "gone while being taken")
             if (now.size, now.mtime) == last:
-                if now.size != entry.size:
-                    raise Changed(f"{printable(entry.name)} grew after it was listed")
-                return taking
+                return replace(entry, size=now.size, mtime=now.mtime)
             last = (now.size, now.mtime)
         raise Changed(f"{printable(entry.name)} kept changing for {SETTLE_MAX_S:g} s")
 

@@ -1,0 +1,256 @@
+"""The ``file`` channel in a runtime booted in this process, on real folders."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FAST, Recorded, wait_for
+
+from portway.errors import PortwayError
+
+
+@pytest.fixture
+def runtime(portway_runtime: Any, deploy_service: Any, recorder_source: str) -> Any:
+    deploy_service("recorder.py", recorder_source)
+    return portway_runtime
+
+
+def open_channel(runtime: Any, name: str, folder: Path, **settings: Any) -> None:
+    runtime.catalog.create(
+        "channel", "file", name, {"service": "pickup.record", "folder": str(folder), **FAST, **settings}
+    )
+    runtime.refresh()
+
+
+def write_slowly(path: Path, chunks: int = 6, pause_s: float = 0.15, last: bytes = b"") -> None:
+    with open(path, "wb") as file:
+        for index in range(chunks):
+            file.write(f"chunk {index:02d};".encode() * 100)
+            file.flush()
+            os.fsync(file.fileno())
+            time.sleep(pause_s)
+        file.write(last)
+
+
+FULL = len(b"chunk 00;") * 100 * 6
+
+
+@pytest.mark.parametrize("lock", ["changed", "done_file", "rename"])
+def test_a_file_written_slowly_is_delivered_whole_once(
+    runtime: Any, inbox: Path, recorded: Recorded, lock: str
+) -> None:
+    open_channel(runtime, "in", inbox, read_lock=lock, read_lock_check_interval_s=0.4)
+    write_slowly(inbox / "slow.txt")
+    if lock == "done_file":
+        time.sleep(1.0)
+        assert recorded.rows() == []  # no done file yet: not taken, however long it sits
+        (inbox / "slow.txt.done").write_bytes(b"")
+    rows = recorded.wait(1)
+    time.sleep(1.0)
+    assert [r["size"] for r in recorded.rows()] == [FULL]
+    assert rows[0]["meta_size"] == FULL
+    wait_for(lambda: (inbox / ".done" / "slow.txt").exists(), what="moved to .done")
+    assert sorted(p.name for p in inbox.iterdir()) == [".done"]  # the done file went too
+
+
+def test_temporary_names_are_never_taken(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox)
+    for name in ("a.part", "b~", "c.tmp", "d.portway-part", ".hidden", "ok.txt"):
+        (inbox / name).write_text("x")
+    recorded.wait(1)
+    time.sleep(0.8)
+    assert recorded.names() == ["ok.txt"]
+
+
+@pytest.mark.parametrize(("settings", "left"), [({"delete": True}, []), ({"keep": True}, ["a.txt"])])
+def test_delete_and_keep(
+    runtime: Any, inbox: Path, recorded: Recorded, settings: dict[str, Any], left: list[str]
+) -> None:
+    open_channel(runtime, "in", inbox, **settings)
+    (inbox / "a.txt").write_text("hello")
+    recorded.wait(1)
+    wait_for(lambda: sorted(p.name for p in inbox.iterdir()) == left, what=f"folder holds {left}")
+    time.sleep(1.0)
+    assert len(recorded.rows()) == 1  # kept and done: never delivered again
+
+
+def test_move_to_a_dated_folder(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, move_to=".archive/{date:%Y}/{stem}-done{suffix}")
+    (inbox / "a.csv").write_text("1,2")
+    recorded.wait(1)
+    target = inbox / ".archive" / time.strftime("%Y") / "a-done.csv"
+    wait_for(target.exists, what=str(target))
+
+
+def test_a_failing_service_moves_files_to_the_error_folder_and_goes_on(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    open_channel(runtime, "in", inbox)
+    (inbox / "1-bad.txt").write_text("FAIL")
+    (inbox / "2-good.txt").write_text("fine")
+    (inbox / "3-bad.txt").write_text("FAIL again")
+    recorded.wait(3)
+    wait_for(lambda: (inbox / ".error" / "3-bad.txt").exists(), what="error folder")
+    assert (inbox / ".error" / "1-bad.txt").exists()
+    assert (inbox / ".done" / "2-good.txt").exists()
+    status = runtime.channels.running[("file", "in")][1].status()
+    assert status["failed"] == 2 and status["done"] == 1
+    assert "told to fail" in status["last_errors"][-1]["error"]
+
+
+def test_max_attempts_retries_in_place_with_backoff(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, max_attempts=3, retry_backoff_s=0.2)
+    (inbox / "bad.txt").write_text("FAIL")
+    recorded.wait(3)
+    wait_for(lambda: (inbox / ".error" / "bad.txt").exists(), what="error folder after 3 attempts")
+    time.sleep(0.8)
+    assert len(recorded.rows()) == 3
+
+
+def test_failed_and_left_in_place_is_not_retried(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, move_failed_to="")
+    (inbox / "bad.txt").write_text("FAIL")
+    recorded.wait(1)
+    time.sleep(1.0)
+    assert len(recorded.rows()) == 1 and (inbox / "bad.txt").exists()
+
+
+def test_include_exclude_recursive(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    (inbox / "sub" / "deeper").mkdir(parents=True)
+    (inbox / "sub" / "deeper" / "x.csv").write_text("1")
+    (inbox / "sub" / "skip.csv").write_text("1")
+    (inbox / "top.csv").write_text("1")
+    (inbox / "top.txt").write_text("1")
+    open_channel(runtime, "in", inbox, include=["*.csv"], exclude=["skip*"], recursive=True, keep=True)
+    recorded.wait(2)
+    time.sleep(0.8)
+    assert sorted(recorded.names()) == ["top.csv", "x.csv"]
+    assert sorted(eval(r["relpath"]) for r in recorded.rows()) == ["sub/deeper/x.csv", "top.csv"]
+
+
+def test_not_recursive_leaves_subfolders_alone(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    (inbox / "sub").mkdir()
+    (inbox / "sub" / "x.txt").write_text("1")
+    (inbox / "a.txt").write_text("1")
+    open_channel(runtime, "in", inbox)
+    recorded.wait(1)
+    time.sleep(0.6)
+    assert recorded.names() == ["a.txt"]
+
+
+def test_max_files_per_poll_and_sort_by_mtime(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    for index, name in enumerate(["c.txt", "a.txt", "b.txt"]):
+        (inbox / name).write_text("x")
+        os.utime(inbox / name, (1000 + index, 1000 + index))
+    open_channel(runtime, "in", inbox, sort_by="mtime", max_files_per_poll=1)
+    recorded.wait(3)
+    assert recorded.names() == ["c.txt", "a.txt", "b.txt"]
+
+
+def test_min_age(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, min_age_s=1.0, read_lock="none")
+    (inbox / "young.txt").write_text("x")
+    time.sleep(0.6)
+    assert recorded.rows() == []
+    recorded.wait(1)
+
+
+def test_large_files_come_as_a_path(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, stream_above_bytes=10, read_lock="none")
+    (inbox / "big.bin").write_bytes(b"y" * 100)
+    (inbox / "small.bin").write_bytes(b"y" * 5)
+    rows = {eval(r["name"]): r for r in recorded.wait(2)}
+    assert rows["big.bin"]["streamed"] and rows["big.bin"]["size"] == 100
+    assert not rows["small.bin"]["streamed"]
+
+
+def test_restart_with_keep_delivers_nothing_again(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, keep=True)
+    for name in ("a.txt", "b.txt"):
+        (inbox / name).write_text(name)
+    recorded.wait(2)
+    runtime.channels.stop_all(5)
+    runtime.refresh(force=True)  # started again, with a fresh engine
+    (inbox / "c.txt").write_text("new")
+    recorded.wait(3)
+    time.sleep(1.0)
+    assert sorted(recorded.names()) == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_odd_names_are_delivered(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    open_channel(runtime, "in", inbox, read_lock="none")
+    os.close(os.open(os.path.join(os.fsencode(inbox), b"caf\xe9.txt"), os.O_CREAT | os.O_WRONLY))
+    (inbox / "line\nbreak.txt").write_text("x")
+    recorded.wait(2)
+    wait_for(lambda: sorted(os.listdir(inbox)) == [".done"], what="both moved")
+    assert sorted(recorded.names()) == ["caf\udce9.txt", "line\nbreak.txt"]
+
+
+def test_a_missing_folder_is_reported_and_retried(runtime: Any, tmp_path: Path, recorded: Recorded) -> None:
+    folder = tmp_path / "later"
+    open_channel(runtime, "in", folder)
+    runner = runtime.channels.running[("file", "in")][1]
+    wait_for(lambda: runner.status()["folder_error"] is not None, what="folder error reported")
+    assert "later" in runner.status()["folder_error"]
+    folder.mkdir()
+    (folder / "a.txt").write_text("x")
+    recorded.wait(1)
+    assert runner.status()["folder_error"] is None
+
+
+def test_stop_waits_for_the_file_in_flight(
+    runtime: Any, inbox: Path, recorded: Recorded, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("PICKUP_SLOW_S", "1.0")
+    open_channel(runtime, "in", inbox, read_lock="none")
+    (inbox / "slow.txt").write_text("SLOW")
+    runner = runtime.channels.running[("file", "in")][1]
+    wait_for(lambda: runner.status()["in_flight"] == 1, what="in flight")
+    stopper = threading.Thread(target=runtime.channels.stop_all, args=(10,))
+    stopper.start()
+    stopper.join(20)
+    assert len(recorded.rows()) == 1 and (inbox / ".done" / "slow.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("settings", "field"),
+    [
+        ({"delete": True, "keep": True}, "delete"),
+        ({"delete": True, "move_to": "done/{name}"}, "move_to"),
+        ({"move_to": "{name}.bak"}, "move_to"),
+        ({"move_to": "done/{name}", "recursive": True}, "move_to"),
+        ({"move_failed_to": "failed/{name}", "recursive": True}, "move_failed_to"),
+        ({"move_to": "../{name}"}, "move_to"),
+        ({"move_to": "{nom}"}, "move_to"),
+        ({"read_lock": "done_file", "done_file_name": "ready"}, "done_file_name"),
+        ({"folder": "relative/path"}, "folder"),
+    ],
+)
+def test_contradicting_settings_are_refused_naming_the_field(
+    runtime: Any, inbox: Path, settings: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(PortwayError) as caught:
+        runtime.catalog.create(
+            "channel", "file", "bad", {"service": "pickup.record", "folder": str(inbox), **settings}
+        )
+    assert field in str(caught.value)
+
+
+def test_move_into_a_subfolder_is_fine_when_excluded(runtime: Any, inbox: Path) -> None:
+    runtime.catalog.create(
+        "channel",
+        "file",
+        "ok",
+        {
+            "service": "pickup.record",
+            "folder": str(inbox),
+            "move_to": "done/{name}",
+            "recursive": True,
+            "exclude": ["done/*"],
+        },
+    )
