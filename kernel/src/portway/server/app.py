@@ -109,6 +109,8 @@ class LazyConsole:
 @contextlib.asynccontextmanager
 async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
     await to_thread.run_sync(runtime.boot)
+    if runtime.cluster is not None:
+        await to_thread.run_sync(runtime.cluster.start_heartbeat)
     runtime.plugins.call_each("portway_startup", server=runtime)
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
