@@ -142,14 +142,21 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
 
 async def _refresh_on_change(runtime: Runtime, changed: asyncio.Event, poll_s: Callable[[], float]) -> None:
     """Apply config changes when told of one, or every ``poll_s()`` seconds at the latest."""
+    failing = False
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), poll_s())
         changed.clear()
         try:
             await to_thread.run_sync(runtime.refresh)
-        except Exception as exc:  # keep refreshing; a transient store error must not stop it
-            log.warning("background_task_failed", task="refresh", error=str(exc))
+        except Exception as exc:  # keep refreshing and serving what we have; log once per outage
+            if not failing:
+                log.warning("background_task_failed", task="refresh", error=str(exc))
+            failing = True
+            continue
+        if failing:
+            log.info("background_task_back", task="refresh")
+            failing = False
 
 
 async def _every(seconds: float, work: Any) -> None:
