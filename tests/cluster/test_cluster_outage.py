@@ -1,4 +1,4 @@
-"""The store going away: servers keep serving the code they have, log it once, and catch up when it is back."""
+"""The store going away: servers keep serving the code they have, log it once, catch up when it is back."""
 
 from __future__ import annotations
 
