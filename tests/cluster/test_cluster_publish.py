@@ -5,9 +5,9 @@ from __future__ import annotations
 from cluster_kit import Cluster, hello, until
 
 
-def _publish(cluster: Cluster, files: dict[str, str], **extra: object) -> tuple[int, object]:
+def _publish(cluster: Cluster, files: dict[str, str], node: int = 0, **extra: object) -> tuple[int, object]:
     body = {"files": [{"path": p, "content": c} for p, c in files.items()], **extra}
-    return cluster.nodes[0].handle.request("POST", "/admin/api/deploy/files", body)
+    return cluster.nodes[node].handle.request("POST", "/admin/api/deploy/files", body)
 
 
 def test_a_publish_through_the_admin_api_reaches_all_three_servers(cluster: Cluster) -> None:
@@ -89,3 +89,33 @@ def test_cluster_status_lists_every_server_at_the_store_revision(cluster: Cluste
     view = until(all_current, 10)
     assert view, cluster.nodes[0].handle.request("GET", "/admin/api/cluster")[1]
     assert {s["code_revision"] for s in view["servers"]} == {view["code_revision"]}  # type: ignore[index]
+
+
+def test_two_publishers_of_one_path_end_on_the_same_content_everywhere(cluster: Cluster) -> None:
+    import threading
+
+    results: list[int] = []
+
+    def publisher(node: int, tag: str) -> None:
+        for round_ in range(8):
+            status, _ = _publish(cluster, {"hello.py": hello(f"{tag}{round_}")}, node)
+            results.append(status)
+
+    writers = [threading.Thread(target=publisher, args=(i, tag)) for i, tag in ((0, "a"), (2, "b"))]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert results == [200] * 16
+    published = cluster.nodes[1].handle.request("GET", "/admin/api/deploy/files")[1]
+    final = published["files"][0]["digest"]  # type: ignore[index]
+
+    def same_everywhere() -> bool:
+        answers = cluster.answers()
+        return len({str(a) for a in answers}) == 1 and answers[0] is not None
+
+    assert until(same_everywhere), cluster.answers()
+    winner = cluster.answers()[0]["from"]
+    from portway.codestore import digest_of
+
+    assert digest_of(hello(winner).encode()) == final  # the store's last write is what all serve
