@@ -103,3 +103,19 @@ def test_cluster_status_prints_every_server(cluster: Cluster) -> None:
     assert "3 server(s)" in result.stdout
     for node in cluster.nodes:
         assert node.env.base_url in result.stdout
+
+
+def test_a_killed_server_is_flagged_silent_and_status_exits_1(cluster: Cluster) -> None:
+    victim = cluster.nodes[2]
+    victim.kill()  # SIGKILL: its row stays, its heartbeat stops
+    root = cluster.nodes[0].env.root
+
+    def flagged() -> object:
+        view = cluster.nodes[0].handle.request("GET", "/admin/api/cluster")[1]
+        rows = [s for s in view["servers"] if s["http"] == victim.env.base_url]  # type: ignore[index]
+        return rows and "silent" in rows[0]["flags"]
+
+    assert until(flagged, 20)
+    result = run_cli("cluster", "status", root)
+    assert result.exit_code == 1 and "silent" in result.stdout
+    assert all(n.handle.request("GET", "/admin/api/health")[0] == 200 for n in cluster.nodes[:2])
