@@ -103,6 +103,10 @@ class AdminApi:
             Route("/reload", g(self.reload), methods=["POST"]),
         ]
 
+    def guard(self, handler: Handler) -> Handler:
+        """``handler``, answering 401 unless the request carries the admin API key."""
+        return self._guard(handler)
+
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
             given = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization", ""))
@@ -228,7 +232,9 @@ class AdminApi:
         payload = payloads.parse(
             request.headers.get("content-type", "application/json"), await request.body(), self.max_json_depth
         )
-        response = await self.rt.invoker.arun(name, _as_request(payload, request), timeout_s=self.timeout_s)
+        response = await self.rt.invoker.arun(
+            name, _as_request(payload, request), timeout_s=self.timeout_s, channel_type="admin-api"
+        )
         rendered = actions.as_json(response.payload)
         return JSONResponse({"status": response.status, "payload": rendered, "headers": response.headers})
 
