@@ -122,6 +122,19 @@ def test_scrape_counts_calls_errors_and_durations_exactly(server: ServerHandle) 
     assert "the payload must never be a label" not in text
     assert server.api_key not in text
 
+    status, stats = server.request("GET", "/admin/api/stats")
+    assert status == 200 and stats["enabled"]
+    rows = {row["name"]: row for row in stats["services"]}
+    assert rows["m.ok"]["calls"] == 4  # three over HTTP, one through the admin API
+    assert rows["m.ok"]["5m"]["calls"] == 4 and rows["m.ok"]["1h"]["calls"] == 4
+    assert sum(rows["m.ok"]["5m"]["series"]) == 4 and len(rows["m.ok"]["5m"]["series"]) == 30
+    assert len(rows["m.ok"]["1h"]["series"]) == 60
+    assert rows["m.boom"]["5m"]["errors"] == 2 and rows["m.boom"]["5m"]["error_rate"] == 1.0
+    assert rows["m.slow"]["5m"]["p99_ms"] >= 60  # the upper bound of the bucket the call fell in
+    assert rows["m.ok"]["5m"]["error_rate"] == 0.0
+    failing = {(c["type"], c["name"]): c for c in stats["channels"]}
+    assert failing[("http", "boom")]["failed"] == 2 and ("http", "ok") not in failing
+
 
 def test_metrics_needs_the_api_key_by_default(server: ServerHandle) -> None:
     status, _ = server.request("GET", "/metrics", admin=False)
@@ -178,3 +191,8 @@ def _wait_gone(port: int) -> None:
         except (urllib.error.URLError, OSError):
             return
         time.sleep(0.05)
+
+
+def test_ready_answers_200_with_no_failing_channels(server: ServerHandle) -> None:
+    status, body = server.request("GET", "/admin/api/health/ready", admin=False)
+    assert (status, body) == (200, {"ready": True, "problems": [], "failing_channels": []})
