@@ -98,6 +98,17 @@ class LogSection(BaseModel):
     backups: int = Field(5, ge=1, le=1000, description="Rotated files kept: server.log.1 ... .N")
 
 
+class MetricsSection(BaseModel):
+    model_config = {"extra": "forbid"}
+    enabled: bool = Field(True, description="Count calls, messages and pool use; serve GET /metrics")
+    public: bool = Field(False, description="Serve /metrics on the main listener without the admin API key")
+    bind: str = Field(
+        "",
+        pattern=r"^(|[^\s:]*:\d{1,5})$",
+        description="HOST:PORT of a listener of its own for /metrics, no key needed there; empty: none",
+    )
+
+
 DEFAULT_FILE_ROOTS = (".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs")
 
 
@@ -125,6 +136,7 @@ class EnvSettings(BaseModel):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     log: LogSection = Field(default_factory=LogSection)
     security: SecuritySection = Field(default_factory=SecuritySection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,14 @@ backups = 5
 # file_roots = [".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs"]
 # ${{VAR}} in connection and channel settings may name only variables with this prefix
 env_prefix = "PORTWAY_"
+
+[metrics]
+# GET /metrics in the Prometheus text format, and the console's statistics; see docs/observability.md
+enabled = true
+# true: /metrics on the main listener answers without the admin API key
+public = false
+# HOST:PORT of a listener of its own for /metrics only (no key asked there); empty: none
+bind = ""
 """
 
 

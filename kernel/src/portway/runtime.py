@@ -14,6 +14,7 @@ import structlog
 from pydantic import BaseModel
 
 from portway import builtin_services, orphans
+from portway.callstats import CallStats
 from portway.catalog import Catalog
 from portway.cluster import Cluster
 from portway.connections import Connections
@@ -50,8 +51,12 @@ class Runtime:
             env_prefix=env.settings.security.env_prefix,
         )
         self.registry = Registry(history=env.settings.hotdeploy.history)
-        self.connections = Connections(self.catalog)
-        self.invoker = Invoker(self.registry, self.connections, env.settings.server.service_threads)
+        # Counters behind /metrics and the statistics page; [metrics] enabled = false spares the cost.
+        self.stats = CallStats() if env.settings.metrics.enabled else None
+        self.connections = Connections(self.catalog, self.stats)
+        self.invoker = Invoker(
+            self.registry, self.connections, env.settings.server.service_threads, self.stats
+        )
         self.server_id = server_id()
         self.cluster = (
             Cluster(env, self.store.db, self.server_id) if self.store.db.dialect == "postgresql" else None
@@ -67,6 +72,7 @@ class Runtime:
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()
         self._revision = -1
+        self.booting = False  # True while boot() deploys the pickup folders (readiness)
         self.registry.replace_source(
             "builtin:portway",
             [Deployed.of(cls, "builtin:portway", "builtin") for cls in builtin_services.SERVICES],
@@ -78,14 +84,18 @@ class Runtime:
         On a PostgreSQL store the published code is brought up to the store's revision first,
         so a server that was down serves the current code from its first request.
         """
-        if self.cluster is not None:
-            self.cluster.before_boot()
-        self.deployer.deploy_all()
-        if watch:
-            self.deployer.start_watching()
-        if self.cluster is not None:
-            self.cluster.start(self.deployer, watch=watch)
-        self.refresh(force=True)
+        self.booting = True
+        try:
+            if self.cluster is not None:
+                self.cluster.before_boot()
+            self.deployer.deploy_all()
+            if watch:
+                self.deployer.start_watching()
+            if self.cluster is not None:
+                self.cluster.start(self.deployer, watch=watch)
+            self.refresh(force=True)
+        finally:
+            self.booting = False
         for orphan in orphans.find(self.plugins, self.store):
             log.warning(
                 "orphaned_item", kind=orphan.kind, type=orphan.type, name=orphan.name, reason=orphan.reason
@@ -102,6 +112,11 @@ class Runtime:
     ) -> Response:
         """Invoke a service by name from sync code."""
         return self.invoker.run(name, Request(payload, headers or {}, channel), cid=cid)
+
+    @property
+    def revision(self) -> int:
+        """The config store revision last applied (-1 before the first)."""
+        return self._revision
 
     def refresh(self, force: bool = False) -> bool:
         """Apply config changes made since the last look; return whether any were."""
@@ -131,7 +146,23 @@ class Runtime:
     # ChannelHost, for channel plugins
     def dispatch(self, delivery: Delivery) -> Response:
         request = Request(delivery.payload, delivery.headers, delivery.channel, delivery.meta)
-        return self.invoker.run(delivery.service, request, cid=delivery.cid)
+        type_name = self.channels.type_of(delivery.channel)
+        if self.stats is None:
+            return self.invoker.run(delivery.service, request, delivery.cid, type_name)
+        counters = self.stats.channel(type_name, delivery.channel)
+        counters.add("taken")
+        try:
+            response = self.invoker.run(delivery.service, request, delivery.cid, type_name)
+        except BaseException:
+            counters.add("failed")
+            raise
+        counters.add("succeeded")
+        return response
+
+    def count_message(self, channel: str, outcome: str) -> None:
+        """Count what became of a channel's message beyond dispatch: ``backed_out``, ``moved_to_error``."""
+        if self.stats is not None:
+            self.stats.channel(self.channels.type_of(channel), channel).add(outcome)
 
     def connection_settings(self, type_name: str, name: str) -> BaseModel:
         settings = self.catalog.resolve("connection", type_name, name)
@@ -152,6 +183,11 @@ class Channels:
         self.runtime = runtime
         self.running: dict[tuple[str, str], tuple[float, Runner]] = {}
         self.failures: dict[tuple[str, str], str] = {}
+        self._types: dict[str, str] = {}  # channel name -> type, for counting what dispatch gets
+
+    def type_of(self, channel: str) -> str:
+        """The type of the channel named ``channel`` (``unknown`` for a name no channel has)."""
+        return self._types.get(channel, "unknown")
 
     def sync(self, items: list[StoredItem]) -> None:
         wanted = {(i.type, i.name): i for i in items}
@@ -182,6 +218,7 @@ class Channels:
             return
         self.failures.pop(key, None)
         self.running[key] = (item.updated_at, runner)
+        self._types[item.name] = item.type
         log.info(
             "channel_started",
             type=item.type,

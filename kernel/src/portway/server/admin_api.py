@@ -1,6 +1,6 @@
 """The admin REST API under ``/admin/api``: connections, channels, services, plugins.
 
-Every endpoint but ``/health`` needs the environment's API key
+Every endpoint but ``/health`` and ``/health/ready`` needs the environment's API key
 (``ENV/admin.key``) as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``.
 Errors are JSON: ``{"error": ..., "field": ...}`` with 400, 401, 404, 409, 413, 502, 504;
 a 500 always carries the ``cid`` its log line has.
@@ -12,13 +12,14 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import structlog
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portway import actions
+from portway import actions, stats_report
 from portway.errors import (
     ConfigError,
     ConflictError,
@@ -38,6 +39,7 @@ from portway.server.limits import BodyTooLarge
 from portway.views import connection_type_view, plugin_views, service_view
 
 Handler = Callable[[Request], Awaitable[Response]]
+READY_STORE_TIMEOUT_S = 2.0  # a readiness probe must answer well within a load balancer's timeout
 log = structlog.get_logger("portway.admin_api")
 
 
@@ -88,6 +90,8 @@ class AdminApi:
         g = self._guard
         return [
             Route("/health", self.health, methods=["GET"]),
+            Route("/health/ready", self.ready, methods=["GET"]),
+            Route("/stats", g(self.stats), methods=["GET"]),
             Route("/plugins", g(self.plugins), methods=["GET"]),
             Route("/connection-types", g(self.connection_types), methods=["GET"]),
             Route("/connections", g(self.list_connections), methods=["GET"]),
@@ -111,6 +115,10 @@ class AdminApi:
             Route("/reload", g(self.reload), methods=["POST"]),
         ]
 
+    def guard(self, handler: Handler) -> Handler:
+        """``handler``, answering 401 unless the request carries the admin API key."""
+        return self._guard(handler)
+
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
             given = request.headers.get("x-api-key") or _bearer(request.headers.get("authorization", ""))
@@ -129,6 +137,24 @@ class AdminApi:
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def ready(self, request: Request) -> Response:
+        """200 when this server can take work; 503 while booting or when the store does not answer."""
+        problems: list[str] = []
+        if self.rt.booting:
+            problems.append("the boot deploy is running")
+        try:
+            with anyio.fail_after(READY_STORE_TIMEOUT_S):
+                await to_thread.run_sync(self.rt.store.revision, abandon_on_cancel=True)
+        except Exception as exc:  # unreachable, timed out, or anything else: not ready either way
+            problems.append(f"the config store does not answer ({type(exc).__name__})")
+        # Names only: this endpoint needs no key, and a start error may name hosts.
+        failing = [{"type": t, "name": n} for t, n in sorted(self.rt.channels.failures)]
+        body = {"ready": not problems, "problems": problems, "failing_channels": failing}
+        return JSONResponse(body, 503 if problems else 200)
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(await to_thread.run_sync(stats_report.report, self.rt))
 
     async def plugins(self, request: Request) -> Response:
         rows = await to_thread.run_sync(plugin_views, self.rt.plugins)
@@ -236,7 +262,9 @@ class AdminApi:
         payload = payloads.parse(
             request.headers.get("content-type", "application/json"), await request.body(), self.max_json_depth
         )
-        response = await self.rt.invoker.arun(name, _as_request(payload, request), timeout_s=self.timeout_s)
+        response = await self.rt.invoker.arun(
+            name, _as_request(payload, request), timeout_s=self.timeout_s, channel_type="admin-api"
+        )
         rendered = actions.as_json(response.payload)
         return JSONResponse({"status": response.status, "payload": rendered, "headers": response.headers})
 

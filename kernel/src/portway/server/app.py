@@ -29,6 +29,7 @@ from portway.server.admin_api import AdminApi
 from portway.server.channels import ChannelApp
 from portway.server.failsafe import Failsafe, exception_handlers
 from portway.server.limits import BodyLimit
+from portway.server.metrics import Scrape
 from portway.server.redirects import RelativeRedirects
 
 log = structlog.get_logger("portway.server")
@@ -43,6 +44,7 @@ class ServerApp:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.metrics = runtime.env.settings.metrics.enabled
         self.channels = ChannelApp(runtime)
         limit = runtime.env.settings.server.admin_max_body_bytes
         self.admin = Failsafe(
@@ -50,7 +52,8 @@ class ServerApp:
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and not _is_admin(scope["path"]):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not _is_admin(path) and not (self.metrics and path == "/metrics"):
             await self.channels(scope, receive, send)
         else:
             await self.admin(scope, receive, send)
@@ -62,19 +65,29 @@ def _is_admin(path: str) -> bool:
 
 def build_admin(runtime: Runtime) -> Starlette:
     api = AdminApi(runtime)
+    scrape = Scrape(runtime)
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(openapi.document(runtime))
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = await to_thread.run_sync(scrape.render)
+        return Response(body, headers={"content-type": content_type})
 
     routes: list[Route | Mount] = [
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Mount("/admin/api", routes=api.routes()),
     ]
+    settings = runtime.env.settings.metrics
+    if settings.enabled:
+        routes.append(Route("/metrics", metrics if settings.public else api.guard(metrics), methods=["GET"]))
     console = _console(runtime)
     if console is not None:
         routes.append(Mount("/admin", app=console))
     return Starlette(
-        routes=routes, lifespan=lambda app: _lifespan(runtime), exception_handlers=exception_handlers()
+        routes=routes,
+        lifespan=lambda app: _lifespan(runtime, scrape),
+        exception_handlers=exception_handlers(),
     )
 
 
@@ -107,7 +120,10 @@ class LazyConsole:
 
 
 @contextlib.asynccontextmanager
-async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
+async def _lifespan(runtime: Runtime, scrape: Scrape) -> AsyncIterator[None]:
+    bind = runtime.env.settings.metrics.bind
+    if runtime.env.settings.metrics.enabled and bind:
+        await to_thread.run_sync(scrape.serve_own, bind)
     await to_thread.run_sync(runtime.boot)
     if runtime.cluster is not None:
         await to_thread.run_sync(runtime.cluster.start_heartbeat)
@@ -136,6 +152,7 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await to_thread.run_sync(runtime.close)
+        await to_thread.run_sync(scrape.close)
         runtime.plugins.call_each("portway_shutdown", server=runtime)
         log.info("server_stopped")
 
