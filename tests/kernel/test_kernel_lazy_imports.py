@@ -16,7 +16,18 @@ from portway import environment
 from portway.runtime import Runtime
 from portway.testing import free_port
 
-HEAVY = ["paramiko", "ftplib", "pyftpdlib", "ibmmq", "jinja2", "argon2", "cryptography", "rich", "yaml"]
+HEAVY = [
+    "paramiko",
+    "ftplib",
+    "pyftpdlib",
+    "ibmmq",
+    "jinja2",
+    "argon2",
+    "cryptography",
+    "rich",
+    "yaml",
+    "prometheus_client",
+]
 
 PROBE = textwrap.dedent(
     """

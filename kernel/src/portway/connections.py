@@ -14,6 +14,7 @@ from portway.pool import Pool, describe
 from portway.redaction import KNOWN
 
 if TYPE_CHECKING:
+    from portway.callstats import CallStats
     from portway.catalog import Catalog
 
 log = structlog.get_logger("portway.connections")
@@ -22,8 +23,9 @@ log = structlog.get_logger("portway.connections")
 class Connections:
     """Pools by (type, name), opened lazily on first use."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, stats: CallStats | None = None) -> None:
         self.catalog = catalog
+        self.stats = stats
         self._pools: dict[tuple[str, str], Pool] = {}
         self._lock = threading.Lock()
 
@@ -48,6 +50,10 @@ class Connections:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.close()
+
+    def live(self) -> list[Pool]:
+        """The pools open now (a connection nobody used yet has none)."""
+        return list(self._pools.values())
 
     def reap(self) -> None:
         for pool in list(self._pools.values()):
@@ -101,7 +107,8 @@ class Connections:
             ) from None
         settings = self.catalog.resolve_item(item)
         KNOWN.add_model(settings)
-        return Pool(declaration, name, settings, self.catalog.pool_settings(item))
+        counters = None if self.stats is None else self.stats.pool(type_name, name)
+        return Pool(declaration, name, settings, self.catalog.pool_settings(item), counters)
 
 
 class Lease:

@@ -135,6 +135,12 @@ class ChannelHost(Protocol):
         """Invoke the service synchronously; return its response, raise its error."""
         ...
 
+    def count_message(self, channel: str, outcome: str) -> None:
+        """Count what became of a message after dispatch raised: ``"backed_out"`` (it goes back
+        to be delivered again) or ``"moved_to_error"`` (a backout, error or dead-letter queue).
+        ``taken``, ``succeeded`` and ``failed`` are counted by :meth:`dispatch` itself."""
+        ...
+
     def connection_settings(self, type_name: str, name: str) -> BaseModel:
         """The resolved, validated settings of a configured connection."""
         ...

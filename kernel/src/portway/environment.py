@@ -67,6 +67,11 @@ class HotdeploySection(BaseModel):
     max_file_bytes: int = Field(
         1 << 20, gt=0, description="Largest service file deployed; a bigger one is refused before compiling"
     )
+    publish: bool = Field(
+        False,
+        description="A save in a pickup folder publishes to the store, which every server deploys "
+        "(PostgreSQL store only; see docs/cluster.md)",
+    )
 
 
 class PluginsSection(BaseModel):
@@ -91,6 +96,17 @@ class LogSection(BaseModel):
     # Rotation of ENV/logs/server.log (docs/security.md)
     max_bytes: int = Field(10 * MIB, ge=4096, description="Size at which server.log is rotated")
     backups: int = Field(5, ge=1, le=1000, description="Rotated files kept: server.log.1 ... .N")
+
+
+class MetricsSection(BaseModel):
+    model_config = {"extra": "forbid"}
+    enabled: bool = Field(True, description="Count calls, messages and pool use; serve GET /metrics")
+    public: bool = Field(False, description="Serve /metrics on the main listener without the admin API key")
+    bind: str = Field(
+        "",
+        pattern=r"^(|[^\s:]*:\d{1,5})$",
+        description="HOST:PORT of a listener of its own for /metrics, no key needed there; empty: none",
+    )
 
 
 DEFAULT_FILE_ROOTS = (".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs")
@@ -120,6 +136,7 @@ class EnvSettings(BaseModel):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     log: LogSection = Field(default_factory=LogSection)
     security: SecuritySection = Field(default_factory=SecuritySection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
 
 
 @dataclass(frozen=True)
@@ -175,7 +192,14 @@ def load(root: str | Path) -> Environment:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{toml_path} [{field}]", first["msg"]) from exc
-    return Environment(path, settings)
+    env = Environment(path, settings)
+    if settings.hotdeploy.publish and not env.store_url.startswith("postgres"):
+        raise ConfigError(
+            f"{toml_path} [hotdeploy.publish]",
+            "publishing needs a PostgreSQL store, which the servers of a cluster share; set "
+            '[store] url = "postgresql://..." or remove publish = true (see docs/cluster.md)',
+        )
+    return env
 
 
 TEMPLATE = """\
@@ -198,6 +222,8 @@ dirs = {dirs}
 history = 1
 # a service file bigger than this is refused before it is compiled
 max_file_bytes = 1048576
+# publish = true: a save in these folders publishes to the store, deployed by every server
+# sharing it (PostgreSQL store only; see docs/cluster.md)
 
 [plugins]
 disabled = []
@@ -220,6 +246,14 @@ backups = 5
 # file_roots = [".", "~/.ssh", "/etc/ssl/certs", "/usr/share/ca-certificates", "/etc/pki/tls/certs"]
 # ${{VAR}} in connection and channel settings may name only variables with this prefix
 env_prefix = "PORTWAY_"
+
+[metrics]
+# GET /metrics in the Prometheus text format, and the console's statistics; see docs/observability.md
+enabled = true
+# true: /metrics on the main listener answers without the admin API key
+public = false
+# HOST:PORT of a listener of its own for /metrics only (no key asked there); empty: none
+bind = ""
 """
 
 

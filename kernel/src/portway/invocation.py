@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from portway.callstats import CallStats
 from portway.connections import Connections, Lease
 from portway.errors import PortwayError
 from portway.outgoing import Outgoing
@@ -96,26 +97,44 @@ class Invoker:
     From async code, sync services run on worker threads of their own
     (``threads`` at most at once), never on the default pool the admin API
     and console use: slow services cannot lock operators out.
+
+    With ``stats``, every call is counted there under its service and
+    ``channel_type`` (how it came in: ``http``, ``ibm_mq``, ``admin-api``,
+    ``invoke`` for nested and in-process calls).
     """
 
-    def __init__(self, registry: Registry, connections: Connections, threads: int = 40) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        connections: Connections,
+        threads: int = 40,
+        stats: CallStats | None = None,
+    ) -> None:
         self.registry = registry
         self.connections = connections
         self.threads = threads
+        self.stats = stats
         self._limiter: RunVar[CapacityLimiter] | None = None  # one limiter per event loop
 
-    def run(self, name: str, request: Request, cid: str | None = None) -> Response:
+    def run(
+        self, name: str, request: Request, cid: str | None = None, channel_type: str = "invoke"
+    ) -> Response:
         """Run a service from sync code (a worker or consumer thread)."""
         deployed = self.registry.get(name)
         if deployed.is_async:
-            return _run_coroutine(self.arun(name, request, cid))
+            return _run_coroutine(self.arun(name, request, cid, channel_type=channel_type))
         instance, invocation = self._prepare(deployed, request, cid)
-        with self._outcome(deployed, invocation):
+        with self._outcome(deployed, invocation, channel_type):
             instance.handle()
         return instance.response
 
     async def arun(
-        self, name: str, request: Request, cid: str | None = None, timeout_s: float | None = None
+        self,
+        name: str,
+        request: Request,
+        cid: str | None = None,
+        timeout_s: float | None = None,
+        channel_type: str = "invoke",
     ) -> Response:
         """Run a service from async code; a sync service goes to a worker thread.
 
@@ -124,16 +143,16 @@ class Invoker:
         runs on, its result is dropped), an async one is cancelled.
         """
         if timeout_s is None:
-            return await self._arun(name, request, cid)
+            return await self._arun(name, request, cid, channel_type)
         import anyio
 
         cid = cid or new_cid()
         with anyio.move_on_after(timeout_s):
-            return await self._arun(name, request, cid)
+            return await self._arun(name, request, cid, channel_type)
         log.error("service_timed_out", service=name, cid=cid, timeout_s=timeout_s)
         raise ServiceTimedOut(name, cid, timeout_s)
 
-    async def _arun(self, name: str, request: Request, cid: str | None) -> Response:
+    async def _arun(self, name: str, request: Request, cid: str | None, channel_type: str) -> Response:
         deployed = self.registry.get(name)
         if not deployed.is_async:
             import anyio.to_thread
@@ -141,10 +160,16 @@ class Invoker:
             # Abandoned on cancel: a timed-out call or a shutdown past drain_s
             # must not wait for a thread that may never finish.
             return await anyio.to_thread.run_sync(
-                self.run, name, request, cid, abandon_on_cancel=True, limiter=self._thread_limiter()
+                self.run,
+                name,
+                request,
+                cid,
+                channel_type,
+                abandon_on_cancel=True,
+                limiter=self._thread_limiter(),
             )
         instance, invocation = self._prepare(deployed, request, cid)
-        with self._outcome(deployed, invocation):
+        with self._outcome(deployed, invocation, channel_type):
             await instance.handle()
         return instance.response
 
@@ -162,16 +187,22 @@ class Invoker:
             return limiter
 
     @contextmanager
-    def _outcome(self, deployed: Deployed, invocation: Invocation) -> Iterator[None]:
-        """Give borrowed clients back (discarding broken ones) and wrap the service's error."""
+    def _outcome(self, deployed: Deployed, invocation: Invocation, channel_type: str) -> Iterator[None]:
+        """Count the call, give borrowed clients back (discarding broken ones), wrap the service's error."""
+        calls = None if self.stats is None else self.stats.calls(deployed.name, channel_type)
+        started = 0.0 if calls is None else calls.start()
+        failed = True  # until the body ends normally: an error, a timeout's cancel, a shutdown
         try:
             yield
+            failed = False
         except BaseException as exc:
             invocation.lease.mark(exc)
             if isinstance(exc, ServiceFailed) or not isinstance(exc, Exception):
                 raise
             raise self._failed(deployed, invocation, exc) from exc
         finally:
+            if calls is not None:
+                calls.finish(started, failed)
             invocation.lease.release()
 
     def _prepare(self, deployed: Deployed, request: Request, cid: str | None) -> tuple[Service, Invocation]:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import BaseModel, Field
@@ -21,6 +21,9 @@ from pydantic import BaseModel, Field
 from portway.deadline import TimedOut, within
 from portway.declarations import ConnectionType
 from portway.errors import ConnectionFailed, describe
+
+if TYPE_CHECKING:
+    from portway.callstats import PoolCounters
 
 __all__ = ["Pool", "PoolSettings", "describe"]  # describe is errors'; kernel modules import it from here too
 
@@ -54,19 +57,35 @@ class Pool:
     """Clients of one connection; thread-safe."""
 
     def __init__(
-        self, declaration: ConnectionType, name: str, settings: BaseModel, options: PoolSettings
+        self,
+        declaration: ConnectionType,
+        name: str,
+        settings: BaseModel,
+        options: PoolSettings,
+        counters: PoolCounters | None = None,
     ) -> None:
         self.declaration = declaration
         self.name = name
         self.settings = settings
         self.options = options
+        self.counters = counters  # borrow waits, broken clients, failed pings (portway.callstats)
         self._idle: deque[_Idle] = deque()
         self._live = 0
+        self.waiters = 0  # callers waiting for a free client right now
         self._closed = False
         self._cond = threading.Condition()
 
     def borrow(self) -> Any:
         """Lend a working client, opening one if the pool has room."""
+        if self.counters is None:
+            return self._borrow()
+        started = time.perf_counter()
+        try:
+            return self._borrow()
+        finally:
+            self.counters.borrowed(time.perf_counter() - started)
+
+    def _borrow(self) -> Any:
         deadline = time.monotonic() + self.options.borrow_timeout_s
         while True:
             with self._cond:
@@ -76,7 +95,12 @@ class Pool:
                     self._live += 1
                     make_new = True
                 elif idle is None:
-                    if not self._cond.wait(max(0.0, deadline - time.monotonic())):
+                    self.waiters += 1
+                    try:
+                        woken = self._cond.wait(max(0.0, deadline - time.monotonic()))
+                    finally:
+                        self.waiters -= 1
+                    if not woken:
                         raise ConnectionFailed(
                             self.declaration.name,
                             self.name,
@@ -93,6 +117,8 @@ class Pool:
 
     def give_back(self, client: Any, broken: bool = False) -> None:
         """Return a client; a broken one is closed and its slot freed."""
+        if broken and self.counters is not None:
+            self.counters.broken()
         with self._cond:
             if broken or self._closed:
                 self._live -= 1
@@ -126,8 +152,14 @@ class Pool:
             self._close_quietly(item.client)
 
     def stats(self) -> dict[str, int]:
+        """Clients open (``live``), of them idle, the most allowed (``size``), callers waiting."""
         with self._cond:
-            return {"live": self._live, "idle": len(self._idle), "size": self.options.size}
+            return {
+                "live": self._live,
+                "idle": len(self._idle),
+                "size": self.options.size,
+                "waiters": self.waiters,
+            }
 
     def connect(self) -> Any:
         """A new client, not counted in the pool; the plugin's connect, within the time limit."""
@@ -156,8 +188,11 @@ class Pool:
 
     def _usable(self, idle: _Idle) -> bool:
         age = time.monotonic() - idle.since
-        if age > self.options.idle_timeout_s:
-            self.give_back(idle.client, broken=True)
+        if age > self.options.idle_timeout_s:  # stale, not broken: closed without being counted
+            with self._cond:
+                self._live -= 1
+                self._cond.notify()
+            self._close_quietly(idle.client)
             return False
         if age < self.options.check_after_s:
             return True
@@ -165,6 +200,8 @@ class Pool:
             self.ping(idle.client)
         except Exception as exc:
             log.info("pool_client_replaced", connection=self.name, reason=describe(exc))
+            if self.counters is not None:
+                self.counters.ping_failed()
             with self._cond:
                 self._live -= 1
                 self._cond.notify()

@@ -16,7 +16,9 @@ import structlog
 from pydantic import BaseModel
 
 from portway import builtin_services, orphans
+from portway.callstats import CallStats
 from portway.catalog import Catalog
+from portway.cluster import Cluster
 from portway.connections import Connections
 from portway.declarations import ConnectionType, Delivery, Runner
 from portway.encryption import SecretBox
@@ -52,31 +54,51 @@ class Runtime:
             env_prefix=env.settings.security.env_prefix,
         )
         self.registry = Registry(history=env.settings.hotdeploy.history)
-        self.connections = Connections(self.catalog)
-        self.invoker = Invoker(self.registry, self.connections, env.settings.server.service_threads)
+        # Counters behind /metrics and the statistics page; [metrics] enabled = false spares the cost.
+        self.stats = CallStats() if env.settings.metrics.enabled else None
+        self.connections = Connections(self.catalog, self.stats)
+        self.invoker = Invoker(
+            self.registry, self.connections, env.settings.server.service_threads, self.stats
+        )
+        self.server_id = server_id()
+        self.cluster = (
+            Cluster(env, self.store.db, self.server_id) if self.store.db.dialect == "postgresql" else None
+        )
         self.deployer = Deployer(
             self.registry,
-            env.pickup_dirs,
+            self.cluster.pickup_dirs() if self.cluster is not None else env.pickup_dirs,
             cache_dir=env.cache_dir,
             import_timeout_s=env.settings.hotdeploy.import_timeout_s,
             max_file_bytes=env.settings.hotdeploy.max_file_bytes,
         )
-        self.server_id = server_id()
         self.leases = Leases(self.store.db, self.server_id)
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()
         self._revision = -1
+        self.booting = False  # True while boot() deploys the pickup folders (readiness)
         self.registry.replace_source(
             "builtin:portway",
             [Deployed.of(cls, "builtin:portway", "builtin") for cls in builtin_services.SERVICES],
         )
 
     def boot(self, *, watch: bool = True) -> None:
-        """Deploy services, watch the pickup folders (unless ``watch=False``) and start channels."""
-        self.deployer.deploy_all()
-        if watch:
-            self.deployer.start_watching()
-        self.refresh(force=True)
+        """Deploy services, watch the pickup folders (unless ``watch=False``) and start channels.
+
+        On a PostgreSQL store the published code is brought up to the store's revision first,
+        so a server that was down serves the current code from its first request.
+        """
+        self.booting = True
+        try:
+            if self.cluster is not None:
+                self.cluster.before_boot()
+            self.deployer.deploy_all()
+            if watch:
+                self.deployer.start_watching()
+            if self.cluster is not None:
+                self.cluster.start(self.deployer, watch=watch)
+            self.refresh(force=True)
+        finally:
+            self.booting = False
         for orphan in orphans.find(self.plugins, self.store):
             log.warning(
                 "orphaned_item", kind=orphan.kind, type=orphan.type, name=orphan.name, reason=orphan.reason
@@ -94,8 +116,15 @@ class Runtime:
         """Invoke a service by name from sync code."""
         return self.invoker.run(name, Request(payload, headers or {}, channel), cid=cid)
 
+    @property
+    def revision(self) -> int:
+        """The config store revision last applied (-1 before the first)."""
+        return self._revision
+
     def refresh(self, force: bool = False) -> bool:
         """Apply config changes made since the last look; return whether any were."""
+        if self.cluster is not None:
+            self.cluster.sync()
         revision = self.store.revision()
         if revision == self._revision and not force:
             return False
@@ -109,6 +138,8 @@ class Runtime:
         return self.deployer.status()
 
     def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
         self.deployer.close()
         self.channels.stop_all(self.env.settings.server.drain_s)
         self.leases.close()
@@ -118,7 +149,23 @@ class Runtime:
     # ChannelHost, for channel plugins
     def dispatch(self, delivery: Delivery) -> Response:
         request = Request(delivery.payload, delivery.headers, delivery.channel, delivery.meta)
-        return self.invoker.run(delivery.service, request, cid=delivery.cid)
+        type_name = self.channels.type_of(delivery.channel)
+        if self.stats is None:
+            return self.invoker.run(delivery.service, request, delivery.cid, type_name)
+        counters = self.stats.channel(type_name, delivery.channel)
+        counters.add("taken")
+        try:
+            response = self.invoker.run(delivery.service, request, delivery.cid, type_name)
+        except BaseException:
+            counters.add("failed")
+            raise
+        counters.add("succeeded")
+        return response
+
+    def count_message(self, channel: str, outcome: str) -> None:
+        """Count what became of a channel's message beyond dispatch: ``backed_out``, ``moved_to_error``."""
+        if self.stats is not None:
+            self.stats.channel(self.channels.type_of(channel), channel).add(outcome)
 
     def connection_settings(self, type_name: str, name: str) -> BaseModel:
         settings = self.catalog.resolve("connection", type_name, name)
@@ -153,6 +200,11 @@ class Channels:
         self.runtime = runtime
         self.running: dict[tuple[str, str], tuple[float, Runner]] = {}
         self.failures: dict[tuple[str, str], str] = {}
+        self._types: dict[str, str] = {}  # channel name -> type, for counting what dispatch gets
+
+    def type_of(self, channel: str) -> str:
+        """The type of the channel named ``channel`` (``unknown`` for a name no channel has)."""
+        return self._types.get(channel, "unknown")
 
     def sync(self, items: list[StoredItem]) -> None:
         wanted = {(i.type, i.name): i for i in items}
@@ -183,6 +235,7 @@ class Channels:
             return
         self.failures.pop(key, None)
         self.running[key] = (item.updated_at, runner)
+        self._types[item.name] = item.type
         log.info(
             "channel_started",
             type=item.type,

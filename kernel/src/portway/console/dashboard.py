@@ -3,6 +3,7 @@ connections and channels whose type is not loaded (orphans)."""
 
 from __future__ import annotations
 
+from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +24,11 @@ class Dashboard:
         runtime = self.site.runtime
         found = orphans.find(runtime.plugins, runtime.store)
         typeless = {(o.type, o.name) for o in found if o.kind == "channel"}  # listed once, as orphans
+        cluster = None
+        if runtime.cluster is not None:
+            from portway.servers import cluster_view
+
+            cluster = await to_thread.run_sync(cluster_view, runtime.store.db)
         return self.site.render(
             request,
             "dashboard.html",
@@ -34,4 +40,5 @@ class Dashboard:
             channel_failures=sorted(i for i in runtime.channels.failures.items() if i[0] not in typeless),
             orphans=found,
             second_factor=self.site.settings.second_factor,
+            cluster=cluster,
         )

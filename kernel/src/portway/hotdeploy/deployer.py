@@ -64,6 +64,8 @@ class Deployer:
         self.jobs = Jobs(self.cache, self.loader, self.ledger)
         self.last_boot: dict[str, Any] = {}
         self.last_batch: dict[str, Any] = {}
+        self.files_deployed = 0  # since start, boot included: files whose services went live
+        self.files_failed = 0  # since start: files that failed to deploy
         self.watcher: Any = None  # set by start_watching
         self._lock = threading.RLock()
 
@@ -259,6 +261,8 @@ class Deployer:
             self._apply(todo, outcomes, report)
             report.compiled = self.loader.compiled - compiled_before
             report.ms = round((time.perf_counter() - started) * 1000, 2)
+            self.files_deployed += report.deployed
+            self.files_failed += report.failed
             self.last_batch = {
                 "files": report.files,
                 "deployed": report.deployed,

@@ -1,6 +1,6 @@
 """The admin REST API under ``/admin/api``: connections, channels, services, plugins.
 
-Every endpoint but ``/health`` needs the environment's API key
+Every endpoint but ``/health`` and ``/health/ready`` needs the environment's API key
 (``ENV/admin.key``) as ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``.
 Errors are JSON: ``{"error": ..., "field": ...}`` with 400, 401, 404, 409, 413, 502, 504;
 a 500 always carries the ``cid`` its log line has.
@@ -12,13 +12,14 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import structlog
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portway import actions
+from portway import actions, stats_report
 from portway.errors import (
     ConfigError,
     ConflictError,
@@ -29,13 +30,16 @@ from portway.errors import (
 )
 from portway.invocation import ServiceFailed, ServiceTimedOut, new_cid
 from portway.plugins import distribution_of
+from portway.publishing import PublishRefused
 from portway.redaction import KNOWN, without_credentials
 from portway.runtime import Runtime
 from portway.server import payloads
+from portway.server.cluster_api import ClusterApi
 from portway.server.limits import BodyTooLarge
 from portway.views import connection_type_view, plugin_views, service_view
 
 Handler = Callable[[Request], Awaitable[Response]]
+READY_STORE_TIMEOUT_S = 2.0  # a readiness probe must answer well within a load balancer's timeout
 log = structlog.get_logger("portway.admin_api")
 
 
@@ -45,6 +49,8 @@ def error_response(exc: BaseException) -> JSONResponse:
     if isinstance(exc, SettingError):
         body["field"] = exc.field
         return JSONResponse(body, 400)
+    if isinstance(exc, PublishRefused):
+        return JSONResponse({**body, "files": exc.as_json()}, 400)
     if isinstance(exc, (ConfigError, payloads.BadPayload)):
         return JSONResponse(body, 400)
     if isinstance(exc, NotFoundError):
@@ -78,11 +84,14 @@ class AdminApi:
         server = runtime.env.settings.server
         self.max_json_depth = server.max_json_depth
         self.timeout_s = server.service_timeout_s
+        self.cluster = ClusterApi(runtime, self._json)
 
     def routes(self) -> list[Route]:
         g = self._guard
         return [
             Route("/health", self.health, methods=["GET"]),
+            Route("/health/ready", self.ready, methods=["GET"]),
+            Route("/stats", g(self.stats), methods=["GET"]),
             Route("/plugins", g(self.plugins), methods=["GET"]),
             Route("/connection-types", g(self.connection_types), methods=["GET"]),
             Route("/connections", g(self.list_connections), methods=["GET"]),
@@ -100,8 +109,15 @@ class AdminApi:
             Route("/services/{name}/invoke", g(self.invoke), methods=["POST"]),
             Route("/deploy", g(self.deploy_status), methods=["GET"]),
             Route("/deploy/rollback/{name}", g(self.deploy_rollback), methods=["POST"]),
+            Route("/deploy/files", g(self.cluster.publish), methods=["POST"]),
+            Route("/deploy/files", g(self.cluster.published), methods=["GET"]),
+            Route("/cluster", g(self.cluster.servers), methods=["GET"]),
             Route("/reload", g(self.reload), methods=["POST"]),
         ]
+
+    def guard(self, handler: Handler) -> Handler:
+        """``handler``, answering 401 unless the request carries the admin API key."""
+        return self._guard(handler)
 
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
@@ -121,6 +137,24 @@ class AdminApi:
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def ready(self, request: Request) -> Response:
+        """200 when this server can take work; 503 while booting or when the store does not answer."""
+        problems: list[str] = []
+        if self.rt.booting:
+            problems.append("the boot deploy is running")
+        try:
+            with anyio.fail_after(READY_STORE_TIMEOUT_S):
+                await to_thread.run_sync(self.rt.store.revision, abandon_on_cancel=True)
+        except Exception as exc:  # unreachable, timed out, or anything else: not ready either way
+            problems.append(f"the config store does not answer ({type(exc).__name__})")
+        # Names only: this endpoint needs no key, and a start error may name hosts.
+        failing = [{"type": t, "name": n} for t, n in sorted(self.rt.channels.failures)]
+        body = {"ready": not problems, "problems": problems, "failing_channels": failing}
+        return JSONResponse(body, 503 if problems else 200)
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(await to_thread.run_sync(stats_report.report, self.rt))
 
     async def plugins(self, request: Request) -> Response:
         rows = await to_thread.run_sync(plugin_views, self.rt.plugins)
@@ -228,7 +262,9 @@ class AdminApi:
         payload = payloads.parse(
             request.headers.get("content-type", "application/json"), await request.body(), self.max_json_depth
         )
-        response = await self.rt.invoker.arun(name, _as_request(payload, request), timeout_s=self.timeout_s)
+        response = await self.rt.invoker.arun(
+            name, _as_request(payload, request), timeout_s=self.timeout_s, channel_type="admin-api"
+        )
         rendered = actions.as_json(response.payload)
         return JSONResponse({"status": response.status, "payload": rendered, "headers": response.headers})
 
@@ -236,8 +272,18 @@ class AdminApi:
         return JSONResponse(self.rt.deploy_status())
 
     async def deploy_rollback(self, request: Request) -> Response:
-        previous = await to_thread.run_sync(self.rt.deployer.rollback, request.path_params["name"])
+        name = request.path_params["name"]
+        previous = await to_thread.run_sync(self._rollback, name, request.client)
         return JSONResponse(service_view(previous))
+
+    def _rollback(self, name: str, client: Any) -> Any:
+        """Published code rolls back on every server (republished); a local file on this one."""
+        cluster = self.rt.cluster
+        if cluster is not None:
+            who = f"rollback by admin-api {client.host if client else '?'}"
+            if cluster.rollback_source(self.rt.registry.get(name).source, who) is not None:
+                return self.rt.registry.get(name)
+        return self.rt.deployer.rollback(name)
 
     async def reload(self, request: Request) -> Response:
         changed = await to_thread.run_sync(self.rt.refresh)

@@ -29,6 +29,7 @@ from portway.server.admin_api import AdminApi
 from portway.server.channels import ChannelApp
 from portway.server.failsafe import Failsafe, exception_handlers
 from portway.server.limits import BodyLimit
+from portway.server.metrics import Scrape
 from portway.server.redirects import RelativeRedirects
 
 log = structlog.get_logger("portway.server")
@@ -43,6 +44,7 @@ class ServerApp:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.metrics = runtime.env.settings.metrics.enabled
         self.channels = ChannelApp(runtime)
         limit = runtime.env.settings.server.admin_max_body_bytes
         self.admin = Failsafe(
@@ -50,7 +52,8 @@ class ServerApp:
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and not _is_admin(scope["path"]):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not _is_admin(path) and not (self.metrics and path == "/metrics"):
             await self.channels(scope, receive, send)
         else:
             await self.admin(scope, receive, send)
@@ -62,19 +65,29 @@ def _is_admin(path: str) -> bool:
 
 def build_admin(runtime: Runtime) -> Starlette:
     api = AdminApi(runtime)
+    scrape = Scrape(runtime)
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(openapi.document(runtime))
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = await to_thread.run_sync(scrape.render)
+        return Response(body, headers={"content-type": content_type})
 
     routes: list[Route | Mount] = [
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Mount("/admin/api", routes=api.routes()),
     ]
+    settings = runtime.env.settings.metrics
+    if settings.enabled:
+        routes.append(Route("/metrics", metrics if settings.public else api.guard(metrics), methods=["GET"]))
     console = _console(runtime)
     if console is not None:
         routes.append(Mount("/admin", app=console))
     return Starlette(
-        routes=routes, lifespan=lambda app: _lifespan(runtime), exception_handlers=exception_handlers()
+        routes=routes,
+        lifespan=lambda app: _lifespan(runtime, scrape),
+        exception_handlers=exception_handlers(),
     )
 
 
@@ -107,8 +120,13 @@ class LazyConsole:
 
 
 @contextlib.asynccontextmanager
-async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
+async def _lifespan(runtime: Runtime, scrape: Scrape) -> AsyncIterator[None]:
+    bind = runtime.env.settings.metrics.bind
+    if runtime.env.settings.metrics.enabled and bind:
+        await to_thread.run_sync(scrape.serve_own, bind)
     await to_thread.run_sync(runtime.boot)
+    if runtime.cluster is not None:
+        await to_thread.run_sync(runtime.cluster.start_heartbeat)
     runtime.plugins.call_each("portway_startup", server=runtime)
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
@@ -134,20 +152,28 @@ async def _lifespan(runtime: Runtime) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await to_thread.run_sync(runtime.close)
+        await to_thread.run_sync(scrape.close)
         runtime.plugins.call_each("portway_shutdown", server=runtime)
         log.info("server_stopped")
 
 
 async def _refresh_on_change(runtime: Runtime, changed: asyncio.Event, poll_s: Callable[[], float]) -> None:
     """Apply config changes when told of one, or every ``poll_s()`` seconds at the latest."""
+    failing = False
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), poll_s())
         changed.clear()
         try:
             await to_thread.run_sync(runtime.refresh)
-        except Exception as exc:  # keep refreshing; a transient store error must not stop it
-            log.warning("background_task_failed", task="refresh", error=str(exc))
+        except Exception as exc:  # keep refreshing and serving what we have; log once per outage
+            if not failing:
+                log.warning("background_task_failed", task="refresh", error=str(exc))
+            failing = True
+            continue
+        if failing:
+            log.info("background_task_back", task="refresh")
+            failing = False
 
 
 async def _every(seconds: float, work: Any) -> None:

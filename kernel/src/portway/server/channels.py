@@ -103,10 +103,13 @@ class ChannelApp:
             headers["cookie"] = without_cookies(cookie, _CONSOLE_COOKIES)
         meta = {"path_params": params, "query_string": scope.get("query_string", b"").decode("latin-1")}
         request = Request(payload, headers, route.channel, meta)
+        stats = self.runtime.stats
+        outcome = "failed"
         try:
             response = await self.runtime.invoker.arun(
-                route.service, request, cid, timeout_s=route.timeout_s or self.timeout_s
+                route.service, request, cid, timeout_s=route.timeout_s or self.timeout_s, channel_type="http"
             )
+            outcome = "succeeded"
         except NotFoundError as exc:
             return (*_error(404, str(exc), cid), [_JSON, cid_header])
         except ServiceFailed as exc:
@@ -117,6 +120,9 @@ class ChannelApp:
         except ServiceTimedOut as exc:
             message = f"service {exc.service!r} did not answer within {exc.timeout_s:g} s; see the server log"
             return (*_error(504, message, cid), [_JSON, cid_header])
+        finally:
+            if stats is not None:
+                stats.channel("http", route.channel).took(outcome)
         body, content_type = payloads.render(response.payload, response.content_type)
         extra = [
             (b"content-type", content_type.encode()),

@@ -17,6 +17,14 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 # (method, path, summary, request schema ref or None, success status)
 _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
     ("get", "/admin/api/health", "Server health (no API key needed)", None, 200),
+    (
+        "get",
+        "/admin/api/health/ready",
+        "Readiness: 503 while booting or the store is unreachable; failing channels (no key)",
+        None,
+        200,
+    ),
+    ("get", "/admin/api/stats", "Per-service calls, errors, p50/p95/p99 (5 min, 1 h), pools", None, 200),
     ("get", "/admin/api/plugins", "Installed plugins and their status", None, 200),
     ("get", "/admin/api/connection-types", "Connection types with settings schemas", None, 200),
     ("get", "/admin/api/connections", "List connections (optional ?type=)", None, 200),
@@ -40,6 +48,9 @@ _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
     ("post", "/admin/api/services/{name}/invoke", "Invoke a service with a JSON payload", None, 200),
     ("get", "/admin/api/deploy", "Deployed services and failed files", None, 200),
     ("post", "/admin/api/deploy/rollback/{name}", "Go back to a service's previous version", None, 200),
+    ("get", "/admin/api/deploy/files", "Service files published to the cluster's store", None, 200),
+    ("post", "/admin/api/deploy/files", "Publish service files to every server (validated first)", None, 200),
+    ("get", "/admin/api/cluster", "Every server on the store, its code revision and flags", None, 200),
     ("post", "/admin/api/reload", "Apply config changes now", None, 200),
 ]
 
@@ -82,7 +93,7 @@ def _operation(path: str, summary: str, body: str | None, status: int) -> dict[s
             if "{" + p + "}" in path
         ],
     }
-    if not path.endswith("/health"):
+    if not path.endswith(("/health", "/health/ready")):
         operation["security"] = [{"apiKey": []}]
     if body:
         operation["requestBody"] = {

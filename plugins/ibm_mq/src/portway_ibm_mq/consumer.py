@@ -186,6 +186,7 @@ class Consumer:
                 error=describe(exc),
             )
             session.backout()
+            ctx.host.count_message(ctx.channel, "backed_out")
             return
         session.commit()
 
@@ -205,6 +206,7 @@ class Consumer:
                 log.error("mq_backout_queue_failed", **fields, reason=describe(exc))
             else:
                 session.commit()
+                ctx.host.count_message(ctx.channel, "moved_to_error")
                 log.warning(
                     "mq_poison_message_moved",
                     **fields,
@@ -217,6 +219,7 @@ class Consumer:
             body, md = deadletter.wrap(message, reason, queue, session.queue_manager_name())
             session.put(dead_letter_queue, body, md, message.properties, syncpoint=True)
             session.commit()
+            ctx.host.count_message(ctx.channel, "moved_to_error")
             log.warning(
                 "mq_poison_message_dead_lettered",
                 **fields,
