@@ -23,11 +23,13 @@ class Record(Service):
         meta = self.request.meta
         payload = self.request.payload
         data = payload if isinstance(payload, bytes) else open(payload, "rb").read()
+        with open(LOG + ".started", "a") as f:
+            f.write(repr(meta["name"]) + "\\n")
         row = {{"name": repr(meta["name"]), "size": len(data), "meta_size": meta["size"],
                "head": data[:40].decode("utf-8", "replace"), "streamed": not isinstance(payload, bytes),
                "connection": meta["connection"], "relpath": repr(meta["relpath"])}}
-        if b"SLOW" in data:
-            time.sleep(float(os.environ.get("PICKUP_SLOW_S", "3")))
+        if b"SLOW" in data and os.path.exists(LOG + ".slow"):
+            time.sleep(float(open(LOG + ".slow").read() or "3"))
         with open(LOG, "a") as f:
             f.write(json.dumps(row) + "\\n")
         if b"FAIL" in data:
@@ -46,8 +48,20 @@ class Recorded:
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines() if line]
 
+    def started(self) -> list[str]:
+        started = self.path.with_name(self.path.name + ".started")
+        return [eval(line) for line in started.read_text().splitlines()] if started.exists() else []  # noqa: S307
+
+    def slow(self, seconds: float | None) -> None:
+        """Make SLOW files take ``seconds`` in the service (``None``: not slow)."""
+        flag = self.path.with_name(self.path.name + ".slow")
+        if seconds is None:
+            flag.unlink(missing_ok=True)
+        else:
+            flag.write_text(str(seconds))
+
     def names(self) -> list[str]:
-        return [eval(row["name"]) for row in self.rows()]  # noqa: S307  # our own repr()s
+        return [eval(row["name"]) for row in self.rows()]  # our own repr()s
 
     def wait(self, count: int, timeout_s: float = 15.0) -> list[dict[str, Any]]:
         wait_for(lambda: len(self.rows()) >= count, timeout_s, f"{count} deliveries; got {self.rows()}")

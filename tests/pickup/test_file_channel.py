@@ -203,10 +203,8 @@ def test_a_missing_folder_is_reported_and_retried(runtime: Any, tmp_path: Path, 
     assert runner.status()["folder_error"] is None
 
 
-def test_stop_waits_for_the_file_in_flight(
-    runtime: Any, inbox: Path, recorded: Recorded, monkeypatch: Any
-) -> None:
-    monkeypatch.setenv("PICKUP_SLOW_S", "1.0")
+def test_stop_waits_for_the_file_in_flight(runtime: Any, inbox: Path, recorded: Recorded) -> None:
+    recorded.slow(1.0)
     open_channel(runtime, "in", inbox, read_lock="none")
     (inbox / "slow.txt").write_text("SLOW")
     runner = runtime.channels.running[("file", "in")][1]

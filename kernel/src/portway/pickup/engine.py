@@ -58,12 +58,15 @@ class PickupChannel:
         self.handler = Handler(name, settings, host, source, self.repository, self.status)
         self.lease = host.lease(lease_name)
         self.in_flight: set[str] = set()
+        # Files handled since a poll began listing: that poll's view of them is stale.
+        self.finished: dict[str, float] = {}
         self.known_done: set[str] = set()  # keys done and kept: no store round trip for them each poll
         self._slots = threading.BoundedSemaphore(settings.max_concurrent)
         self._workers = ThreadPoolExecutor(settings.max_concurrent, thread_name_prefix=f"pickup-{name}")
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._next_retry: float | None = None
+        self._listed_at = 0.0
         self.on_poll: Callable[[bool], None] | None = None  # told whether the folder could be listed
         self._thread = threading.Thread(target=self._run, name=f"pickup-{name}", daemon=True)
 
@@ -123,6 +126,8 @@ class PickupChannel:
     def _poll(self) -> float:
         settings = self.settings
         self.status.polled()
+        self._listed_at = time.monotonic()
+        self.finished = {p: t for p, t in self.finished.items() if t >= self._listed_at}
         try:
             listed = self._scan()
         except Exception as exc:
@@ -169,7 +174,7 @@ class PickupChannel:
 
     def _ready(self, found: Found) -> bool:
         entry, settings = found.entry, self.settings
-        if entry.path in self.in_flight or self._key(found) in self.known_done:
+        if entry.path in self.in_flight or entry.path in self.finished or self._key(found) in self.known_done:
             return False
         if settings.min_age_s and time.time() - entry.mtime < settings.min_age_s:
             return False
@@ -255,6 +260,7 @@ class PickupChannel:
                 "pickup_worker_failed", channel=self.name, file=printable(work.relpath), error=describe(exc)
             )
         finally:
+            self.finished[work.entry.path] = time.monotonic()
             self.in_flight.discard(work.entry.path)
             self._slots.release()
 
