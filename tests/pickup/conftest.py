@@ -50,7 +50,7 @@ class Recorded:
 
     def started(self) -> list[str]:
         started = self.path.with_name(self.path.name + ".started")
-        return [eval(line) for line in started.read_text().splitlines()] if started.exists() else []  # noqa: S307
+        return [eval(line) for line in started.read_text().splitlines()] if started.exists() else []
 
     def slow(self, seconds: float | None) -> None:
         """Make SLOW files take ``seconds`` in the service (``None``: not slow)."""

@@ -20,7 +20,7 @@ from portway.serverlock import holder
 from portway.testing import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cluster"))
-from cluster_kit import Cluster, make_cluster  # noqa: E402
+from cluster_kit import Cluster, make_cluster
 
 
 def configure(env: Environment, recorded: Recorded, inbox: Path, **settings: Any) -> None:
