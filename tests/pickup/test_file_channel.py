@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST, Recorded, wait_for
+from pickup_kit import FAST, Recorded, wait_for
 
 from portway.errors import PortwayError
 

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import FAST, RECORDER, Recorded, wait_for
+from pickup_kit import FAST, RECORDER, Recorded, wait_for
 
 from portway import environment
 from portway.cli.env import _start

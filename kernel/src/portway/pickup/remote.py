@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from portway.declarations import ChannelHost
-from portway.files import FileClient, NotFound
+from portway.files import AlreadyExists, FileClient, NotFound
 from portway.pickup.source import Entry
 
 T = TypeVar("T")
@@ -69,6 +69,9 @@ class RemoteSource:
             yield local
 
     def rename(self, source: str, target: str) -> None:
+        # Some servers replace an existing target on rename; a done file must not overwrite another.
+        if self.stat(target) is not None:
+            raise AlreadyExists(target, "exists already")
         self._call(lambda client: client.rename(source, target))
 
     def delete(self, path: str) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from portway import Action, ConnectionType, hookimpl
+from portway import Action, ChannelType, ConnectionType, hookimpl
 from portway_ftp.settings import FtpSettings
 
 if TYPE_CHECKING:
@@ -117,6 +117,13 @@ def portway_connection_types() -> list[ConnectionType]:
             is_broken=is_broken,
         )
     ]
+
+
+@hookimpl
+def portway_channel_types() -> list[ChannelType]:
+    from portway_ftp.pickup import CHANNEL_TYPE as PICKUP
+
+    return [PICKUP]
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from portway import Action, ConnectionType, hookimpl
+from portway import Action, ChannelType, ConnectionType, hookimpl
 from portway_sftp.failures import is_broken
 from portway_sftp.settings import SftpSettings
 
@@ -80,6 +80,13 @@ CONNECTION_TYPE = ConnectionType(
 @hookimpl
 def portway_connection_types() -> list[ConnectionType]:
     return [CONNECTION_TYPE]
+
+
+@hookimpl
+def portway_channel_types() -> list[ChannelType]:
+    from portway_sftp.pickup import CHANNEL_TYPE as PICKUP
+
+    return [PICKUP]
 
 
 @hookimpl

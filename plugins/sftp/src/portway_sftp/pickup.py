@@ -1,0 +1,33 @@
+"""The ``sftp`` channel type: each complete new file in a folder of an sftp connection invokes a service.
+
+All of the pickup logic (read locks, filters, the idempotent repository,
+the lease, retries, moves) is the kernel's shared engine, ``portway.pickup``;
+this module only names the connection type it polls through.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from portway import ChannelHost, ChannelType, Runner
+from portway.pickup import PickupSettings, start_remote
+
+
+class SftpPickupSettings(PickupSettings):
+    """A ``sftp`` channel: poll ``folder`` on connection ``connection``, invoke ``service`` per file."""
+
+    connection: str = Field(min_length=1, description="Name of the sftp connection to poll through")
+    folder: str = Field(min_length=1, description="Remote folder to poll (absolute, or below the login one)")
+
+
+def start(name: str, settings: SftpPickupSettings, host: ChannelHost) -> Runner:
+    runner: Runner = start_remote(name, settings, host, "sftp")
+    return runner
+
+
+CHANNEL_TYPE = ChannelType(
+    name="sftp",
+    settings=SftpPickupSettings,
+    start=start,
+    summary="Invoke a service once for each complete new file in a folder of an sftp connection",
+)
