@@ -100,7 +100,7 @@ def test_plugins_command_lists_status_as_json() -> None:
     assert rows["echo"]["version"] == "0.1.0"
     assert rows["echo"]["status"] == "loaded"
     assert rows["broken"]["status"].startswith("failed: import")
-    assert rows["builtin_plugin"]["contributes"] == ["channel:http"]
+    assert rows["builtin_plugin"]["contributes"] == ["channel:http", "channel:file"]
 
 
 def test_cli_help_lists_plugin_commands_without_failing_on_broken_plugin() -> None:
