@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from portway.database import Database
+from portway.database import Database, Tx
 from portway.declarations import PickupRecord
 
 TABLE = """CREATE TABLE IF NOT EXISTS pickup_files (
@@ -47,27 +47,54 @@ class PickupRepository:
             return None
         return PickupRecord(row["state"], int(row["attempts"]), row["owner"], float(row["updated_at"]))
 
+    def look_many(self, keys: list[str]) -> dict[str, PickupRecord]:
+        """The rows of ``keys`` that exist, in one query per 500 keys."""
+        found: dict[str, PickupRecord] = {}
+        with self.db.transaction() as tx:
+            for first in range(0, len(keys), 500):
+                chunk = keys[first : first + 500]
+                rows = tx.all(
+                    "SELECT key, state, attempts, owner, updated_at FROM pickup_files "
+                    f"WHERE channel = ? AND key IN ({', '.join('?' * len(chunk))})",
+                    (self.channel, *chunk),
+                )
+                for row in rows:
+                    found[row["key"]] = PickupRecord(
+                        row["state"], int(row["attempts"]), row["owner"], float(row["updated_at"])
+                    )
+        return found
+
     def take(self, key: str, seen: PickupRecord | None) -> bool:
         """Mark ``key`` taken by us, if its row is still what we ``seen``; whether we got it."""
-        now = time.time()
+        return bool(self.take_many([(key, seen)]))
+
+    def take_many(self, wanted: list[tuple[str, PickupRecord | None]]) -> set[str]:
+        """:meth:`take` for several keys in one transaction; the keys we got."""
+        won: set[str] = set()
+        if not wanted:
+            return won
         with self.db.transaction(write=True) as tx:
-            if seen is None:
-                return (
-                    tx.execute(
-                        "INSERT INTO pickup_files (channel, key, state, attempts, owner, updated_at) "
-                        "VALUES (?, ?, 'taken', 0, ?, ?) ON CONFLICT (channel, key) DO NOTHING",
-                        (self.channel, key, self.owner, now),
-                    )
-                    == 1
-                )
-            return (
-                tx.execute(
-                    "UPDATE pickup_files SET state = 'taken', owner = ?, updated_at = ? "
-                    "WHERE channel = ? AND key = ? AND state = ? AND owner = ? AND updated_at = ?",
-                    (self.owner, now, self.channel, key, seen.state, seen.owner, seen.updated_at),
-                )
-                == 1
+            for key, seen in wanted:
+                if self._take(tx, key, seen):
+                    won.add(key)
+        return won
+
+    def _take(self, tx: Tx, key: str, seen: PickupRecord | None) -> bool:
+        now = time.time()
+        if seen is None:
+            sql = (
+                "INSERT INTO pickup_files (channel, key, state, attempts, owner, updated_at) "
+                "VALUES (?, ?, 'taken', 0, ?, ?) ON CONFLICT (channel, key) DO NOTHING"
             )
+            return tx.execute(sql, (self.channel, key, self.owner, now)) == 1
+        sql = (
+            "UPDATE pickup_files SET state = 'taken', owner = ?, updated_at = ? "
+            "WHERE channel = ? AND key = ? AND state = ? AND owner = ? AND updated_at = ?"
+        )
+        return (
+            tx.execute(sql, (self.owner, now, self.channel, key, seen.state, seen.owner, seen.updated_at))
+            == 1
+        )
 
     def done(self, key: str) -> None:
         self._set(key, "done", "", 0)
