@@ -10,11 +10,23 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from portway.pickup.names import DATE_EXAMPLE, TEMP_PATTERNS, is_candidate, render, sample_name
 
 ReadLock = Literal["changed", "done_file", "rename", "none"]
+
+
+def pattern(value: str) -> None:
+    """Refuse a name pattern that does not render, or that leaves the file's folder."""
+    try:
+        rendered = render(value, "sample.txt")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"{value!r} is not a name pattern: use {{name}}, {{stem}}, {{suffix}}, {DATE_EXAMPLE} ({exc})"
+        ) from None
+    if rendered.startswith("/") or ".." in rendered.split("/"):
+        raise ValueError("must stay below the file's folder: no leading '/' and no '..'")
 
 
 class PickupSettings(BaseModel):
@@ -94,43 +106,40 @@ class PickupSettings(BaseModel):
             raise ValueError("an empty glob matches nothing; remove it")
         return value
 
-    @field_validator("move_to", "move_failed_to", "done_file_name")
+    # Field validators, not one model validator, so that a refusal names its field. Each sees
+    # the fields declared before it in info.data (read_lock, include, ..., keep, delete).
+    @field_validator("delete")
     @classmethod
-    def _pattern(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None if value == "" else value
-        try:
-            rendered = render(value, "sample.txt")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"{value!r} is not a name pattern: use {{name}}, {{stem}}, {{suffix}}, {DATE_EXAMPLE} ({exc})"
-            ) from None
-        if rendered.startswith("/") or ".." in rendered.split("/"):
-            raise ValueError("must stay below the file's folder: no leading '/' and no '..'")
+    def _delete(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("keep"):
+            raise ValueError("cannot delete and keep (keep=true) a file; choose one")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> PickupSettings:
-        given = self.model_fields_set
-        if self.delete and self.keep:
-            raise ValueError("delete: cannot delete and keep (keep=true) a file; choose one")
-        if "move_to" in given and (self.delete or self.keep):
-            raise ValueError("move_to: a file is moved, deleted or kept; drop move_to or delete/keep")
-        if self.read_lock == "done_file" and (
-            self.done_file_name == "{name}" or "{name}" not in self.done_file_name
-        ):
-            raise ValueError("done_file_name: must contain {name} and differ from it")
-        targets = [("move_failed_to", self.move_failed_to)]
-        if not (self.delete or self.keep):
-            targets.append(("move_to", self.move_to))
-        sample = sample_name(self.include)
-        for field, pattern in targets:
-            if pattern and self.takes(render(pattern, sample)):
-                raise ValueError(
-                    f"{field}: {pattern!r} lands in the watched folder and would be taken again; "
-                    "put it in a dot-folder (.done/), outside recursion, or exclude it"
-                )
-        return self
+    @field_validator("done_file_name")
+    @classmethod
+    def _done_file_name(cls, value: str, info: ValidationInfo) -> str:
+        pattern(value)
+        if info.data.get("read_lock") == "done_file" and (value == "{name}" or "{name}" not in value):
+            raise ValueError("must contain {name} and differ from it, e.g. {name}.done")
+        return value
+
+    @field_validator("move_to", "move_failed_to")
+    @classmethod
+    def _target(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        pattern(value)
+        data = info.data
+        if info.field_name == "move_to" and (data.get("delete") or data.get("keep")):
+            raise ValueError("a file is moved, deleted or kept: drop move_to, or delete/keep")
+        include, exclude = data.get("include", ["*"]), data.get("exclude", [])
+        target = render(value, sample_name(include))
+        if ("/" not in target or data.get("recursive")) and is_candidate(target, include, exclude):
+            raise ValueError(
+                f"{value!r} lands in the watched folder and would be taken again; "
+                "use a dot-folder (.done/), a subfolder without recursive, or exclude it"
+            )
+        return value
 
     def takes(self, relpath: str) -> bool:
         """Whether a file at ``relpath`` (below the folder, '/'-separated) is one this channel takes."""
