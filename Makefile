@@ -66,7 +66,7 @@ PW := $(DEMO_BIN)/portway
 demo: demo-install
 	@$(MAKE) --no-print-directory demo-stop >/dev/null 2>&1 || true
 	@[ -f $(DEMO_ENV)/portway.toml ] || $(PW) create $(DEMO_ENV) --port $(DEMO_PORT) --dir $(CURDIR)/hotdeploy
-	@mkdir -p $(DEMO_DATA)/sftp $(DEMO_DATA)/ftp $(DEMO_DATA)/sftp-state
+	@mkdir -p $(DEMO_DATA)/sftp/in $(DEMO_DATA)/ftp $(DEMO_DATA)/sftp-state $(DEMO_DATA)/inbox
 	@echo "Hello from the demo SFTP server" > $(DEMO_DATA)/sftp/readme.txt
 	@echo "Hello from the demo FTPS server" > $(DEMO_DATA)/ftp/readme.txt
 	@nohup $(DEMO_BIN)/python -m portway_sftp.demo_server --root $(DEMO_DATA)/sftp --port $(DEMO_SFTP_PORT) \
@@ -89,6 +89,10 @@ demo: demo-install
 	  --path /hello --service hello.hello
 	@$(PW) channel show $(DEMO_ENV) http files >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) http files \
 	  --path /files --method GET --service demo.list-files
+	@$(PW) channel show $(DEMO_ENV) file inbox >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) file inbox \
+	  --folder $(DEMO_DATA)/inbox --service demo.file-arrived --poll-interval-s 1 --read-lock-check-interval-s 0.5
+	@$(PW) channel show $(DEMO_ENV) sftp bank-in >/dev/null 2>&1 || $(PW) channel create $(DEMO_ENV) sftp bank-in \
+	  --connection demo-sftp --folder /in --service demo.file-arrived --poll-interval-s 1 --read-lock-check-interval-s 0.5
 	@$(PW) start $(DEMO_ENV)
 	@$(PW) admin list-users $(DEMO_ENV) --json 2>/dev/null | grep -q '"name": "admin"' || \
 	  (echo 'demo-password-123' | $(PW) admin create-user $(DEMO_ENV) admin --password-stdin >/dev/null && \
@@ -102,6 +106,8 @@ demo: demo-install
 	@echo "  $(PW) sftp exec $(DEMO_ENV) demo-sftp 'ls -la'"
 	@echo "  $(PW) ftp exec $(DEMO_ENV) demo-ftps 'ls -la'"
 	@echo "  $(PW) mq send $(DEMO_ENV) demo-mq DEMO.IN --data 'hello MQ'   # then see it logged in $(DEMO_ENV)/logs/server.log"
+	@echo "  echo 'hello pickup' > $(DEMO_DATA)/inbox/hello.txt && sleep 3 && ls $(DEMO_DATA)/inbox/.done   # file channel: logged, moved"
+	@echo "  $(PW) sftp exec $(DEMO_ENV) demo-sftp 'put README.md /in/readme.txt' && sleep 3 && ls $(DEMO_DATA)/sftp/in/.done   # sftp channel"
 	@echo "  $(PW) plugins"
 	@echo "  $(PW) enmasse export $(DEMO_ENV)    # every connection and channel as one YAML file"
 	@echo "  open http://127.0.0.1:$(DEMO_PORT)/admin   (the web console)"
