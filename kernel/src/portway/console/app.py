@@ -16,6 +16,7 @@ from portway.console.items import ItemPages
 from portway.console.security import SecurityHeaders
 from portway.console.services import ServicePages
 from portway.console.site import Site
+from portway.console.statistics import StatisticsPages
 from portway.runtime import Runtime
 from portway.server.failsafe import exception_handlers
 
@@ -34,6 +35,7 @@ def build_console(runtime: Runtime) -> Starlette:
         ConnectionPages(site),
         ItemPages(site, "channel"),
         ServicePages(site),
+        StatisticsPages(site),
         AccountPages(site),
     ):
         routes.extend(pages.routes())
