@@ -14,13 +14,14 @@ DEMO_ENV ?= demo-env
 DEMO_PORT ?= 17010
 APT_PACKAGES := openssh-server openssh-client vsftpd chromium curl postgresql wrk haproxy
 
-.PHONY: help install demo-install uv system-deps test lint typecheck pytest demo demo-stop bench clean
+.PHONY: help install demo-install uv system-deps test lint typecheck pytest demo demo-cluster demo-stop bench clean
 
 help:
 	@echo "make demo   - install, start a demo server with example services, print what to try"
 	@echo "make test   - install, then ruff, mypy --strict (kernel) and pytest"
 	@echo "make bench  - run the benchmarks in bench/ (each prints our/peer ratios)"
-	@echo "make demo-stop - stop the demo server and its embedded SFTP/FTP servers"
+	@echo "make demo-cluster - PostgreSQL, 3 servers on it and HAProxy in front (docs/cluster.md)"
+	@echo "make demo-stop - stop the demo servers (and the demo cluster) and the embedded SFTP/FTP servers"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
@@ -106,10 +107,51 @@ demo: demo-install
 	@echo "  open http://127.0.0.1:$(DEMO_PORT)/admin   (the web console)"
 	@echo "  make demo-stop"
 
+# The cluster demo: a PostgreSQL of its own, three servers sharing it, HAProxy round-robin in front.
+CLUSTER_DIR ?= demo-cluster
+CLUSTER := $(abspath $(CLUSTER_DIR))
+CLUSTER_PG_PORT ?= 17020
+CLUSTER_LB_PORT ?= 17030
+CLUSTER_URL = postgresql://portway@127.0.0.1:$(CLUSTER_PG_PORT)/portway
+PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
+AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+
+demo-cluster: demo-install
+	@$(MAKE) --no-print-directory demo-stop >/dev/null 2>&1 || true
+	@[ -x "$(PG_BIN)/initdb" ] || { echo "PostgreSQL server binaries not found: apt-get install postgresql"; exit 1; }
+	@mkdir -p $(CLUSTER) && chmod 0755 $(CLUSTER)
+	@[ -d $(CLUSTER)/pg ] || { mkdir -p $(CLUSTER)/pg && $(if $(AS_PG),chown postgres $(CLUSTER)/pg &&,) \
+	  $(AS_PG) $(PG_BIN)/initdb -D $(CLUSTER)/pg -A trust -U portway >/dev/null; }
+	@$(AS_PG) $(PG_BIN)/pg_ctl -D $(CLUSTER)/pg -w -l $(CLUSTER)/pg/log \
+	  -o "-p $(CLUSTER_PG_PORT) -k $(CLUSTER)/pg -c listen_addresses=127.0.0.1" start >/dev/null
+	@$(PG_BIN)/psql -h 127.0.0.1 -p $(CLUSTER_PG_PORT) -U portway -d postgres -tAc \
+	  "SELECT 1 FROM pg_database WHERE datname = 'portway'" | grep -q 1 || \
+	  $(PG_BIN)/psql -h 127.0.0.1 -p $(CLUSTER_PG_PORT) -U portway -d postgres -qc "CREATE DATABASE portway"
+	@for i in 1 2 3; do e=$(CLUSTER)/s$$i; [ -f $$e/portway.toml ] && continue; \
+	  $(PW) create $$e --port 1701$$i --dir $(CLUSTER)/s$$i-local >/dev/null && \
+	  sed -i 's|^url = ""|url = "$(CLUSTER_URL)"|' $$e/portway.toml && \
+	  { [ $$i = 1 ] || cp $(CLUSTER)/s1/secrets.key $$e/secrets.key; }; done
+	@for i in 1 2 3; do $(PW) start $(CLUSTER)/s$$i; done
+	@$(PW) deploy push $(CLUSTER)/s1 hotdeploy/hello.py >/dev/null
+	@$(PW) channel show $(CLUSTER)/s1 http hello >/dev/null 2>&1 || \
+	  $(PW) channel create $(CLUSTER)/s1 http hello --path /hello --service hello.hello >/dev/null
+	@printf 'global\n  maxconn 2000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  option redispatch\n  retries 2\nfrontend web\n  bind 127.0.0.1:$(CLUSTER_LB_PORT)\n  default_backend portway\nbackend portway\n  balance roundrobin\n  option httpchk GET /admin/api/health\n  server s1 127.0.0.1:17011 check inter 1s\n  server s2 127.0.0.1:17012 check inter 1s\n  server s3 127.0.0.1:17013 check inter 1s\n' > $(CLUSTER)/haproxy.cfg
+	@haproxy -f $(CLUSTER)/haproxy.cfg -D -p $(CLUSTER)/haproxy.pid
+	@echo
+	@echo "portway cluster demo: 3 servers (17011-17013) on PostgreSQL :$(CLUSTER_PG_PORT), HAProxy on :$(CLUSTER_LB_PORT). Try:"
+	@echo "  curl -s -X POST http://127.0.0.1:$(CLUSTER_LB_PORT)/hello -H 'content-type: application/json' -d '{\"name\": \"Ada\"}'   # answered by each server in turn"
+	@echo "  $(PW) cluster status $(CLUSTER)/s1"
+	@echo "  edit hotdeploy/hello.py, then: $(PW) deploy push $(CLUSTER)/s2 hotdeploy/hello.py   # live on all three"
+	@echo "  $(PW) deploy rollback $(CLUSTER)/s3 hello.hello     # back on all three"
+	@echo "  make demo-stop"
+
 demo-stop:
+	@[ -f $(CLUSTER)/haproxy.pid ] && kill $$(cat $(CLUSTER)/haproxy.pid) 2>/dev/null; rm -f $(CLUSTER)/haproxy.pid; true
+	@for i in 1 2 3; do [ -f $(CLUSTER)/s$$i/portway.toml ] && $(PW) stop $(CLUSTER)/s$$i >/dev/null; done; true
+	@[ -f $(CLUSTER)/pg/postmaster.pid ] && $(AS_PG) $(PG_BIN)/pg_ctl -D $(CLUSTER)/pg -m fast stop >/dev/null; true
 	@[ -f $(DEMO_ENV)/portway.toml ] && $(PW) stop $(DEMO_ENV) || true
 	@for p in sftp-demo ftp-demo; do [ -f $(DEMO_ENV)/$$p.pid ] && kill $$(cat $(DEMO_ENV)/$$p.pid) 2>/dev/null; \
 	  rm -f $(DEMO_ENV)/$$p.pid; done; true
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) $(DEMO_ENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(DEMO_ENV) $(CLUSTER_DIR) .mypy_cache .ruff_cache

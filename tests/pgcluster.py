@@ -55,9 +55,17 @@ class PgCluster:
             check=True,
             capture_output=True,
         )
-        options = f"-p {cluster.port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=300"
-        cluster._ctl("-w", "-l", str(data / "log"), "-o", options, "start")
+        cluster.resume()
         return cluster
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: the database going away, as an outage would."""
+        self._ctl("-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again) on its data and port."""
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        self._ctl("-w", "-l", str(self.data / "log"), "-o", options, "start")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://portway@127.0.0.1:{self.port}/{database}"

@@ -63,7 +63,9 @@ class ChangeListener:
                 self.listening.clear()
                 pause = RETRY_S[min(failures, len(RETRY_S) - 1)]
                 failures += 1
-                log.warning("config_listen_failed", store=self._address, error=str(exc), retry_s=pause)
+                # Once per outage at warning: a store down for an hour must not fill the log.
+                report = log.warning if failures == 1 else log.debug
+                report("config_listen_failed", store=self._address, error=str(exc), retry_s=pause)
                 if was_listening:
                     self._changed()  # wake the owner: it should poll until we listen again
                 self._stop.wait(pause)

@@ -94,6 +94,7 @@ class Database:
             path = path[1:] if path.startswith("/") else path
             database = cls(url, "sqlite", path or ":memory:")
         elif base in ("postgresql", "postgres"):
+            _require_psycopg()
             parts = urlsplit(url)
             database = cls(url, "postgresql", urlunsplit(("postgresql", *parts[1:])))
         else:
@@ -232,6 +233,17 @@ class Database:
             conn.execute("ROLLBACK")
         except Exception:  # a broken connection rolls back by going away
             return
+
+
+def _require_psycopg() -> None:
+    from importlib.util import find_spec
+
+    if find_spec("psycopg") is None:  # found, not imported: opening the store imports it anyway
+        raise ConfigError(
+            "[store] url",
+            "a PostgreSQL store needs the psycopg driver, which is not installed: "
+            "pip install 'portway[postgresql]'",
+        )
 
 
 def redacted(url: str) -> str:

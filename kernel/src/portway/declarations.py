@@ -83,6 +83,20 @@ class Delivery:
     cid: str | None = None
 
 
+class Lease(Protocol):
+    """Work only one server of a cluster may do (see :meth:`ChannelHost.lease`)."""
+
+    name: str
+
+    def held(self) -> bool:
+        """Whether this server holds the lease now; cheap, check it before each poll."""
+        ...
+
+    def release(self) -> None:
+        """Give it up (when the channel stops), so another server takes it at once."""
+        ...
+
+
 class ChannelHost(Protocol):
     """What the kernel gives a channel when it starts it."""
 
@@ -102,6 +116,15 @@ class ChannelHost(Protocol):
 
     def connection_type(self, type_name: str) -> ConnectionType:
         """The declaration of an installed connection type."""
+        ...
+
+    def lease(self, name: str) -> Lease:
+        """The cluster-wide lease ``name``, wanted from now on by this server.
+
+        Held by one server of those sharing a PostgreSQL store at a time, taken
+        over within 10 s when its holder dies; always held on SQLite. Name it
+        after the channel (``"file:" + channel_name``); release it in ``stop``.
+        """
         ...
 
 

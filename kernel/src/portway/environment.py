@@ -67,6 +67,11 @@ class HotdeploySection(BaseModel):
     max_file_bytes: int = Field(
         1 << 20, gt=0, description="Largest service file deployed; a bigger one is refused before compiling"
     )
+    publish: bool = Field(
+        False,
+        description="A save in a pickup folder publishes to the store, which every server deploys "
+        "(PostgreSQL store only; see docs/cluster.md)",
+    )
 
 
 class PluginsSection(BaseModel):
@@ -187,7 +192,14 @@ def load(root: str | Path) -> Environment:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{toml_path} [{field}]", first["msg"]) from exc
-    return Environment(path, settings)
+    env = Environment(path, settings)
+    if settings.hotdeploy.publish and not env.store_url.startswith("postgres"):
+        raise ConfigError(
+            f"{toml_path} [hotdeploy.publish]",
+            "publishing needs a PostgreSQL store, which the servers of a cluster share; set "
+            '[store] url = "postgresql://..." or remove publish = true (see docs/cluster.md)',
+        )
+    return env
 
 
 TEMPLATE = """\
@@ -210,6 +222,8 @@ dirs = {dirs}
 history = 1
 # a service file bigger than this is refused before it is compiled
 max_file_bytes = 1048576
+# publish = true: a save in these folders publishes to the store, deployed by every server
+# sharing it (PostgreSQL store only; see docs/cluster.md)
 
 [plugins]
 disabled = []

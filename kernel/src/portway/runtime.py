@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from portway import builtin_services, orphans
 from portway.callstats import CallStats
 from portway.catalog import Catalog
+from portway.cluster import Cluster
 from portway.connections import Connections
 from portway.declarations import ConnectionType, Delivery, Runner
 from portway.encryption import SecretBox
@@ -24,6 +25,7 @@ from portway.file_policy import FilePolicy
 from portway.hotdeploy.deployer import Deployer
 from portway.httproutes import HttpRoutes
 from portway.invocation import Invoker
+from portway.leases import Lease, Leases, server_id
 from portway.plugins import Plugins, load_plugins
 from portway.pool import describe
 from portway.redaction import KNOWN
@@ -55,13 +57,18 @@ class Runtime:
         self.invoker = Invoker(
             self.registry, self.connections, env.settings.server.service_threads, self.stats
         )
+        self.server_id = server_id()
+        self.cluster = (
+            Cluster(env, self.store.db, self.server_id) if self.store.db.dialect == "postgresql" else None
+        )
         self.deployer = Deployer(
             self.registry,
-            env.pickup_dirs,
+            self.cluster.pickup_dirs() if self.cluster is not None else env.pickup_dirs,
             cache_dir=env.cache_dir,
             import_timeout_s=env.settings.hotdeploy.import_timeout_s,
             max_file_bytes=env.settings.hotdeploy.max_file_bytes,
         )
+        self.leases = Leases(self.store.db, self.server_id)
         self.channels = Channels(self)
         self.http_routes = HttpRoutes()
         self._revision = -1
@@ -72,12 +79,20 @@ class Runtime:
         )
 
     def boot(self, *, watch: bool = True) -> None:
-        """Deploy services, watch the pickup folders (unless ``watch=False``) and start channels."""
+        """Deploy services, watch the pickup folders (unless ``watch=False``) and start channels.
+
+        On a PostgreSQL store the published code is brought up to the store's revision first,
+        so a server that was down serves the current code from its first request.
+        """
         self.booting = True
         try:
+            if self.cluster is not None:
+                self.cluster.before_boot()
             self.deployer.deploy_all()
             if watch:
                 self.deployer.start_watching()
+            if self.cluster is not None:
+                self.cluster.start(self.deployer, watch=watch)
             self.refresh(force=True)
         finally:
             self.booting = False
@@ -105,6 +120,8 @@ class Runtime:
 
     def refresh(self, force: bool = False) -> bool:
         """Apply config changes made since the last look; return whether any were."""
+        if self.cluster is not None:
+            self.cluster.sync()
         revision = self.store.revision()
         if revision == self._revision and not force:
             return False
@@ -118,8 +135,11 @@ class Runtime:
         return self.deployer.status()
 
     def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
         self.deployer.close()
         self.channels.stop_all(self.env.settings.server.drain_s)
+        self.leases.close()
         self.connections.close()
         self.store.close()
 
@@ -151,6 +171,9 @@ class Runtime:
 
     def connection_type(self, type_name: str) -> ConnectionType:
         return self.plugins.connection_type(type_name)
+
+    def lease(self, name: str) -> Lease:
+        return self.leases.take(name)
 
 
 class Channels:

@@ -26,6 +26,7 @@ BUILTIN_COMMANDS = {
     "plugins": "portway.cli.plugins:plugins",
     "plugin": "portway.cli.scaffold:plugin",
     "deploy": "portway.cli.deploy:deploy",
+    "cluster": "portway.cli.cluster:cluster",
     "admin": "portway.cli.admin:admin",
     "enmasse": "portway.cli.enmasse:enmasse",
 }
@@ -41,7 +42,8 @@ SUMMARIES = {
     "channel": "Create, list, show and delete channels.",
     "plugins": "List installed plugins, their status and their actions.",
     "plugin": "Write a new plugin package: portway plugin new NAME.",
-    "deploy": "List deployed services, show deploy errors, roll back.",
+    "deploy": "List deployed services, show deploy errors, roll back, push to the cluster.",
+    "cluster": "See the servers sharing a PostgreSQL store and their code revision.",
     "admin": "Manage web console users and their second factor.",
     "enmasse": "Export or import all connections and channels as one YAML file.",
 }

@@ -22,7 +22,7 @@ ENV_ARG = click.argument("env", type=click.Path(file_okay=False))
 
 @click.group()
 def deploy() -> None:
-    """List deployed services, show deploy errors, roll back."""
+    """List deployed services, show deploy errors, roll back, push to the cluster."""
 
 
 @deploy.command("list")
@@ -89,7 +89,7 @@ def status(env: str, as_json: bool) -> None:
 @ENV_ARG
 @click.argument("service")
 def rollback(env: str, service: str) -> None:
-    """Put the version of SERVICE deployed before the live one back live (running server only)."""
+    """Put the version of SERVICE before the live one back (running server; a published file: on all)."""
     from portway.cli.remote import call, server_pid
 
     loaded = environment.load(env)
@@ -125,3 +125,12 @@ def _short(env: Environment, path: str) -> str:
     """A path relative to the environment when it is inside it."""
     prefix = str(env.root) + "/"
     return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def _add_push() -> None:
+    from portway.cli.push import push
+
+    deploy.add_command(push)
+
+
+_add_push()

@@ -12,6 +12,7 @@ from portway.console.account import AccountPages
 from portway.console.auth import Auth
 from portway.console.connection import ConnectionPages
 from portway.console.dashboard import Dashboard
+from portway.console.deploy import DeployPages
 from portway.console.items import ItemPages
 from portway.console.security import SecurityHeaders
 from portway.console.services import ServicePages
@@ -35,6 +36,7 @@ def build_console(runtime: Runtime) -> Starlette:
         ConnectionPages(site),
         ItemPages(site, "channel"),
         ServicePages(site),
+        DeployPages(site),
         StatisticsPages(site),
         AccountPages(site),
     ):

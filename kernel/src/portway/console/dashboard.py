@@ -4,6 +4,7 @@ messages failed."""
 
 from __future__ import annotations
 
+from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +25,11 @@ class Dashboard:
         runtime = self.site.runtime
         found = orphans.find(runtime.plugins, runtime.store)
         typeless = {(o.type, o.name) for o in found if o.kind == "channel"}  # listed once, as orphans
+        cluster = None
+        if runtime.cluster is not None:
+            from portway.servers import cluster_view
+
+            cluster = await to_thread.run_sync(cluster_view, runtime.store.db)
         return self.site.render(
             request,
             "dashboard.html",
@@ -37,4 +43,5 @@ class Dashboard:
             pools=stats_report.pools(runtime),
             channel_errors=[c for c in stats_report.failing_channels(runtime) if c["failed"]],
             second_factor=self.site.settings.second_factor,
+            cluster=cluster,
         )

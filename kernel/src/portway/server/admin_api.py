@@ -30,9 +30,11 @@ from portway.errors import (
 )
 from portway.invocation import ServiceFailed, ServiceTimedOut, new_cid
 from portway.plugins import distribution_of
+from portway.publishing import PublishRefused
 from portway.redaction import KNOWN, without_credentials
 from portway.runtime import Runtime
 from portway.server import payloads
+from portway.server.cluster_api import ClusterApi
 from portway.server.limits import BodyTooLarge
 from portway.views import connection_type_view, plugin_views, service_view
 
@@ -47,6 +49,8 @@ def error_response(exc: BaseException) -> JSONResponse:
     if isinstance(exc, SettingError):
         body["field"] = exc.field
         return JSONResponse(body, 400)
+    if isinstance(exc, PublishRefused):
+        return JSONResponse({**body, "files": exc.as_json()}, 400)
     if isinstance(exc, (ConfigError, payloads.BadPayload)):
         return JSONResponse(body, 400)
     if isinstance(exc, NotFoundError):
@@ -80,6 +84,7 @@ class AdminApi:
         server = runtime.env.settings.server
         self.max_json_depth = server.max_json_depth
         self.timeout_s = server.service_timeout_s
+        self.cluster = ClusterApi(runtime, self._json)
 
     def routes(self) -> list[Route]:
         g = self._guard
@@ -104,6 +109,9 @@ class AdminApi:
             Route("/services/{name}/invoke", g(self.invoke), methods=["POST"]),
             Route("/deploy", g(self.deploy_status), methods=["GET"]),
             Route("/deploy/rollback/{name}", g(self.deploy_rollback), methods=["POST"]),
+            Route("/deploy/files", g(self.cluster.publish), methods=["POST"]),
+            Route("/deploy/files", g(self.cluster.published), methods=["GET"]),
+            Route("/cluster", g(self.cluster.servers), methods=["GET"]),
             Route("/reload", g(self.reload), methods=["POST"]),
         ]
 
@@ -264,8 +272,18 @@ class AdminApi:
         return JSONResponse(self.rt.deploy_status())
 
     async def deploy_rollback(self, request: Request) -> Response:
-        previous = await to_thread.run_sync(self.rt.deployer.rollback, request.path_params["name"])
+        name = request.path_params["name"]
+        previous = await to_thread.run_sync(self._rollback, name, request.client)
         return JSONResponse(service_view(previous))
+
+    def _rollback(self, name: str, client: Any) -> Any:
+        """Published code rolls back on every server (republished); a local file on this one."""
+        cluster = self.rt.cluster
+        if cluster is not None:
+            who = f"rollback by admin-api {client.host if client else '?'}"
+            if cluster.rollback_source(self.rt.registry.get(name).source, who) is not None:
+                return self.rt.registry.get(name)
+        return self.rt.deployer.rollback(name)
 
     async def reload(self, request: Request) -> Response:
         changed = await to_thread.run_sync(self.rt.refresh)

@@ -125,6 +125,8 @@ async def _lifespan(runtime: Runtime, scrape: Scrape) -> AsyncIterator[None]:
     if runtime.env.settings.metrics.enabled and bind:
         await to_thread.run_sync(scrape.serve_own, bind)
     await to_thread.run_sync(runtime.boot)
+    if runtime.cluster is not None:
+        await to_thread.run_sync(runtime.cluster.start_heartbeat)
     runtime.plugins.call_each("portway_startup", server=runtime)
     loop = asyncio.get_running_loop()
     changed = asyncio.Event()
@@ -157,14 +159,21 @@ async def _lifespan(runtime: Runtime, scrape: Scrape) -> AsyncIterator[None]:
 
 async def _refresh_on_change(runtime: Runtime, changed: asyncio.Event, poll_s: Callable[[], float]) -> None:
     """Apply config changes when told of one, or every ``poll_s()`` seconds at the latest."""
+    failing = False
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), poll_s())
         changed.clear()
         try:
             await to_thread.run_sync(runtime.refresh)
-        except Exception as exc:  # keep refreshing; a transient store error must not stop it
-            log.warning("background_task_failed", task="refresh", error=str(exc))
+        except Exception as exc:  # keep refreshing and serving what we have; log once per outage
+            if not failing:
+                log.warning("background_task_failed", task="refresh", error=str(exc))
+            failing = True
+            continue
+        if failing:
+            log.info("background_task_back", task="refresh")
+            failing = False
 
 
 async def _every(seconds: float, work: Any) -> None:

@@ -48,6 +48,9 @@ _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
     ("post", "/admin/api/services/{name}/invoke", "Invoke a service with a JSON payload", None, 200),
     ("get", "/admin/api/deploy", "Deployed services and failed files", None, 200),
     ("post", "/admin/api/deploy/rollback/{name}", "Go back to a service's previous version", None, 200),
+    ("get", "/admin/api/deploy/files", "Service files published to the cluster's store", None, 200),
+    ("post", "/admin/api/deploy/files", "Publish service files to every server (validated first)", None, 200),
+    ("get", "/admin/api/cluster", "Every server on the store, its code revision and flags", None, 200),
     ("post", "/admin/api/reload", "Apply config changes now", None, 200),
 ]
 
