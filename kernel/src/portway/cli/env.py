@@ -216,6 +216,7 @@ def status(env: str, as_json: bool) -> None:
         report["deploy_failures"] = deploy["failures"]
         changes = plugin_changes(call(loaded, "GET", "/plugins"), loaded.settings.plugins.disabled)
         report["plugin_changes"] = changes
+        report["stats"] = call(loaded, "GET", "/stats")
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -227,6 +228,10 @@ def status(env: str, as_json: bool) -> None:
         click.secho(
             f"  deploy error: {failure['path']}:{failure['line'] or '?'}: {failure['error']}", fg="red"
         )
+    from portway.cli.stats_lines import stats_lines
+
+    for line, colour in stats_lines(report["stats"]):  # type: ignore[arg-type]
+        click.secho(line, fg=colour)
     for change in changes:
         click.secho(f"  Warning: {change['message']}", fg="yellow", err=True)
     if changes:

@@ -17,6 +17,7 @@ from portway.console.items import ItemPages
 from portway.console.security import SecurityHeaders
 from portway.console.services import ServicePages
 from portway.console.site import Site
+from portway.console.statistics import StatisticsPages
 from portway.runtime import Runtime
 from portway.server.failsafe import exception_handlers
 
@@ -36,6 +37,7 @@ def build_console(runtime: Runtime) -> Starlette:
         ItemPages(site, "channel"),
         ServicePages(site),
         DeployPages(site),
+        StatisticsPages(site),
         AccountPages(site),
     ):
         routes.extend(pages.routes())

@@ -1,5 +1,6 @@
 """The dashboard: services, plugins (failed ones with their reason), deploy and channel errors, and
-connections and channels whose type is not loaded (orphans)."""
+connections and channels whose type is not loaded (orphans), pool saturation and channels whose
+messages failed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portway import orphans
+from portway import orphans, stats_report
 from portway.console.sessions import ConsoleSession
 from portway.console.site import Site
 
@@ -39,6 +40,8 @@ class Dashboard:
             deploy_failures=sorted(runtime.deployer.failures.values(), key=lambda f: f.path),
             channel_failures=sorted(i for i in runtime.channels.failures.items() if i[0] not in typeless),
             orphans=found,
+            pools=stats_report.pools(runtime),
+            channel_errors=[c for c in stats_report.failing_channels(runtime) if c["failed"]],
             second_factor=self.site.settings.second_factor,
             cluster=cluster,
         )
