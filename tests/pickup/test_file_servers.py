@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -98,3 +99,30 @@ def test_two_servers_on_one_store_deliver_each_file_once_and_take_over(
         assert lease_holder_pid(pg_url) not in (None, pid)
     finally:
         group.stop()
+
+
+def test_channel_status_shows_the_poll_counts_lease_and_errors(
+    tmp_path: Path, inbox: Path, recorded: Recorded
+) -> None:
+    from portway.testing import run_cli
+
+    env = environment.create(tmp_path / "env", port=free_port())
+    configure(env, recorded, inbox, read_lock="none")
+    (inbox / "good.txt").write_text("fine")
+    (inbox / "bad.txt").write_text("FAIL")
+    _start(env, wait_s=60)
+    try:
+        recorded.wait(2)
+        wait_for(lambda: (inbox / ".error" / "bad.txt").exists(), what="error folder")
+        shown = run_cli("channel", "status", env.root, "file", "in", "--json")
+        assert shown.exit_code == 0, shown.stderr
+        report = json.loads(shown.stdout)
+        assert report["running"] and report["lease_held"] and report["lease_holder"]
+        assert report["done"] == 1 and report["failed"] == 1 and report["last_poll"]
+        assert "told to fail" in report["last_errors"][-1]["error"]
+        text = run_cli("channel", "status", env.root, "file", "in")
+        assert "done 1" in text.stdout and "lease file:in" in text.stdout
+        missing = run_cli("channel", "status", env.root, "file", "nope")
+        assert missing.exit_code != 0 and "nope" in missing.stderr
+    finally:
+        stop(env)

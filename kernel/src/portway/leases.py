@@ -140,6 +140,23 @@ class Leases:
             except Exception as exc:  # it expires by itself
                 log.warning("lease_release_failed", lease=lease.name, error=str(exc))
 
+    def holder_of(self, name: str) -> str | None:
+        """Which server holds lease ``name`` now (this one on SQLite); ``None`` when nobody does."""
+        if self._db.dialect != "postgresql":
+            return self.holder
+        with self._lock:
+            if name in self._wanted and self._wanted[name].held():
+                return self.holder
+        try:
+            with self._db.transaction() as tx:
+                found = tx.scalar(
+                    f"SELECT holder FROM leases WHERE name = ? AND expires_at >= {_NOW}", (name,)
+                )
+        except Exception as exc:  # no table yet, or no store: unknown
+            log.debug("lease_holder_unknown", lease=name, error=str(exc))
+            return None
+        return None if found is None else str(found)
+
     def held(self) -> list[str]:
         """Names of the leases this server holds now."""
         with self._lock:

@@ -217,6 +217,30 @@ class Channels:
             if key not in self.running:
                 self._start(item)
 
+    def status(self, type_name: str, name: str) -> dict[str, Any]:
+        """A channel as this server runs it: running, its start error, and what its runner reports.
+
+        Runners with a ``status()`` (the pickup channels) add their figures: last
+        poll, files seen/taken/done/failed, the lease holder, the last errors.
+        """
+        self.runtime.catalog.show("channel", type_name, name)  # NotFoundError for an unknown channel
+        key = (type_name, name)
+        found: dict[str, Any] = {
+            "type": type_name,
+            "name": name,
+            "server": self.runtime.server_id,
+            "running": key in self.running,
+            "error": self.failures.get(key),
+        }
+        runner = self.running.get(key)
+        report = getattr(runner[1], "status", None) if runner else None
+        if callable(report):
+            found.update(report())
+            lease = found.get("lease")
+            if isinstance(lease, str):
+                found["lease_holder"] = self.runtime.leases.holder_of(lease)
+        return found
+
     def stop_all(self, drain_s: float) -> None:
         for key, (_stamp, runner) in list(self.running.items()):
             self._stop(key, runner, drain_s)

@@ -55,9 +55,9 @@ class PickupChannel:
         self.settings = settings
         self.source = source
         self.repository = host.idempotent_repository(name)
-        self.status = PickupStatus()
+        self.report = PickupStatus()
         self.stable = StableFiles(settings.read_lock_checks, settings.read_lock_check_interval_s)
-        self.handler = Handler(name, settings, host, source, self.repository, self.status)
+        self.handler = Handler(name, settings, host, source, self.repository, self.report)
         self.lease = host.lease(lease_name)
         self.in_flight: set[str] = set()
         # Files handled since a poll began listing: that poll's view of them is stale.
@@ -94,9 +94,19 @@ class PickupChannel:
         self._workers.shutdown(wait=not self.in_flight, cancel_futures=True)
         self.lease.release()
 
+    def status(self) -> dict[str, object]:
+        return self.describe_status()
+
     def describe_status(self) -> dict[str, object]:
         """Last poll, counters, whether this server holds the lease, the last errors."""
-        return {**self.status.as_dict(), "lease_held": self.lease.held(), "in_flight": len(self.in_flight)}
+        return {
+            **self.report.as_dict(),
+            "folder": self.settings.folder,
+            "lease": self.lease.name,
+            "lease_held": self.lease.held(),
+            "in_flight": len(self.in_flight),
+            "repository": self.repository.counts(),
+        }
 
     def _run(self) -> None:
         recovered = False
@@ -127,7 +137,7 @@ class PickupChannel:
 
     def _poll(self) -> float:
         settings = self.settings
-        self.status.polled()
+        self.report.polled()
         self._listed_at = time.monotonic()
         self.finished = {p: t for p, t in self.finished.items() if t >= self._listed_at}
         try:
@@ -136,7 +146,7 @@ class PickupChannel:
             self._folder_failed(exc)
             return settings.poll_interval_s
         self._folder_ok()
-        self.status.add("seen", len(listed))
+        self.report.add("seen", len(listed))
         self.stable.keep_only({f.entry.path for f in listed})
         self._next_retry = None
         ready = [f for f in listed if self._ready(f)]
@@ -218,14 +228,14 @@ class PickupChannel:
             ]
             won = self.repository.take_many([(key, records.get(key)) for _, key, _, _ in wanted])
         except Exception as exc:  # the store or the folder failed: try again at the next poll
-            self.status.error("take", describe(exc))
+            self.report.error("take", describe(exc))
             log.warning("pickup_take_failed", channel=self.name, files=len(group), error=describe(exc))
             return 0
         started = 0
         for found, key, content, action in wanted:
             if key not in won:
                 continue
-            self.status.add("taken")
+            self.report.add("taken")
             self._slots.acquire()
             self.in_flight.add(found.entry.path)
             work = Work(found.entry, found.relpath, key, action, content, self._marker(found))
@@ -250,7 +260,7 @@ class PickupChannel:
         if time.time() < due:
             self._next_retry = min(due, self._next_retry or due)
             return None
-        self.status.add("retried")
+        self.report.add("retried")
         return "run"
 
     def _marker(self, found: Found) -> str | None:
@@ -276,16 +286,16 @@ class PickupChannel:
 
     def _folder_failed(self, exc: BaseException) -> None:
         message = describe(exc)
-        if self.status.folder_error != message:
-            self.status.folder_error = message
-            self.status.error("folder", message)
+        if self.report.folder_error != message:
+            self.report.folder_error = message
+            self.report.error("folder", message)
             log.error("pickup_folder_failed", channel=self.name, folder=self.settings.folder, error=message)
         if self.on_poll is not None:
             self.on_poll(False)
 
     def _folder_ok(self) -> None:
-        if self.status.folder_error is not None:
-            self.status.folder_error = None
+        if self.report.folder_error is not None:
+            self.report.folder_error = None
             log.info("pickup_folder_back", channel=self.name, folder=self.settings.folder)
         if self.on_poll is not None:
             self.on_poll(True)

@@ -82,7 +82,7 @@ class FileChannel:
         self.channel.stop(drain_s)
 
     def status(self) -> dict[str, object]:
-        return self.channel.describe_status()
+        return self.channel.status()
 
 
 def start_file(name: str, settings: FileChannelSettings, host: ChannelHost) -> FileChannel:

@@ -105,6 +105,7 @@ class AdminApi:
             Route("/channels", g(self.create_channel), methods=["POST"]),
             Route("/channels/{type}/{name}", g(self.show_channel), methods=["GET"]),
             Route("/channels/{type}/{name}", g(self.delete_channel), methods=["DELETE"]),
+            Route("/channels/{type}/{name}/status", g(self.channel_status), methods=["GET"]),
             Route("/services", g(self.services), methods=["GET"]),
             Route("/services/{name}/invoke", g(self.invoke), methods=["POST"]),
             Route("/deploy", g(self.deploy_status), methods=["GET"]),
@@ -247,6 +248,11 @@ class AdminApi:
         p = request.path_params
         view = await to_thread.run_sync(self.rt.catalog.show, "channel", p["type"], p["name"])
         return JSONResponse(view.as_dict())
+
+    async def channel_status(self, request: Request) -> Response:
+        p = request.path_params
+        report = await to_thread.run_sync(self.rt.channels.status, p["type"], p["name"])
+        return JSONResponse(report)
 
     async def delete_channel(self, request: Request) -> Response:
         p = request.path_params

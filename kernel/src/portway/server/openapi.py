@@ -44,6 +44,13 @@ _ENDPOINTS: list[tuple[str, str, str, str | None, int]] = [
     ("post", "/admin/api/channels", "Create a channel", "ChannelCreate", 201),
     ("get", "/admin/api/channels/{type}/{name}", "Show a channel", None, 200),
     ("delete", "/admin/api/channels/{type}/{name}", "Delete a channel", None, 204),
+    (
+        "get",
+        "/admin/api/channels/{type}/{name}/status",
+        "A channel on this server: running, errors; pickup channels' last poll, counts, lease holder",
+        None,
+        200,
+    ),
     ("get", "/admin/api/services", "Deployed services", None, 200),
     ("post", "/admin/api/services/{name}/invoke", "Invoke a service with a JSON payload", None, 200),
     ("get", "/admin/api/deploy", "Deployed services and failed files", None, 200),
