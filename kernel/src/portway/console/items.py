@@ -64,6 +64,7 @@ class ItemPages:
         catalog = self.site.runtime.catalog
         items = await to_thread.run_sync(catalog.list, self.kind)
         failures = self.site.runtime.channels.failures if self.kind == "channel" else {}
+        pickups = await to_thread.run_sync(self._pickups) if self.kind == "channel" else {}
         return self.site.render(
             request,
             f"{self.kind}s.html",
@@ -71,8 +72,18 @@ class ItemPages:
             types=self.types(),
             items=items,
             failures=failures,
+            pickups=pickups,
             notice=notice_of(request, self.kind),
         )
+
+    def _pickups(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """What the pickup channels report (last poll, counts, lease holder, last error), by (type, name)."""
+        channels = self.site.runtime.channels
+        return {
+            key: channels.status(*key)
+            for key, (_stamp, runner) in list(channels.running.items())
+            if callable(getattr(runner, "status", None))
+        }
 
     async def new_form(self, request: Request, session: ConsoleSession) -> Response:
         type_name = request.path_params["type"]
