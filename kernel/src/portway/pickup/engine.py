@@ -22,6 +22,7 @@ import structlog
 
 from portway.declarations import ChannelHost, PickupRecord
 from portway.errors import describe
+from portway.pickup.finishing import Finished, Finisher
 from portway.pickup.handling import Handler, Work
 from portway.pickup.names import TAKING_SUFFIX, printable, render
 from portway.pickup.readlock import StableFiles
@@ -59,6 +60,7 @@ class PickupChannel:
         self.stable = StableFiles(settings.read_lock_checks, settings.read_lock_check_interval_s)
         self.handler = Handler(name, settings, host, source, self.repository, self.report)
         self.lease = host.lease(lease_name)
+        self.finisher = Finisher(name, self.repository, lambda n: self.report.add("done", n))
         self.in_flight: set[str] = set()
         # Files handled since a poll began listing: that poll's view of them is stale.
         self.finished: dict[str, float] = {}
@@ -92,6 +94,7 @@ class PickupChannel:
             # Left 'taken' in the repository: a restart delivers them again.
             log.warning("pickup_drain_timeout", channel=self.name, busy=len(self.in_flight), drain_s=drain_s)
         self._workers.shutdown(wait=not self.in_flight, cancel_futures=True)
+        self.finisher.close(max(1.0, deadline - time.monotonic()))
         self.lease.release()
 
     def status(self) -> dict[str, object]:
@@ -271,18 +274,25 @@ class PickupChannel:
         return self.source.join(base, render(self.settings.done_file_name, found.entry.name))
 
     def _work(self, work: Work) -> None:
+        then = None
         try:
-            self.handler.handle(work)
-            if work.action == "run" and self.settings.keep:
-                self.known_done.add(work.key)
+            then = self.handler.handle(work)
         except Exception as exc:  # the handler reports its own failures; this is a last guard
             log.error(
                 "pickup_worker_failed", channel=self.name, file=printable(work.relpath), error=describe(exc)
             )
         finally:
-            self.finished[work.entry.path] = time.monotonic()
-            self.in_flight.discard(work.entry.path)
-            self._slots.release()
+            self._slots.release()  # the next file may start; this one stays in flight until moved
+            if then is None:
+                self._landed(work)
+            else:
+                self.finisher.put(Finished(work.key, then, lambda: self._landed(work, done=True)))
+
+    def _landed(self, work: Work, done: bool = False) -> None:
+        if done and self.settings.keep:
+            self.known_done.add(work.key)
+        self.finished[work.entry.path] = time.monotonic()
+        self.in_flight.discard(work.entry.path)
 
     def _folder_failed(self, exc: BaseException) -> None:
         message = describe(exc)

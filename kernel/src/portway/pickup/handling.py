@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -63,13 +64,14 @@ class Handler:
         self.repository = repository
         self.status = status
 
-    def handle(self, work: Work) -> None:
+    def handle(self, work: Work) -> Callable[[], None] | None:
+        """Run ``work``; when its service succeeded, what to do once it is marked done (move, ...)."""
         if work.action == "finish":
             self._after_success(work, work.entry.path)
-            return
+            return None
         if work.action == "fail":
             self._after_failure(work, work.entry.path)
-            return
+            return None
         path = work.entry.path
         try:
             if self.settings.read_lock == "rename":
@@ -84,13 +86,12 @@ class Handler:
             log.info(
                 "pickup_skipped", channel=self.channel, file=printable(work.relpath), reason=describe(exc)
             )
-            return
+            return None
         except Exception as exc:
             self._failed(work, path, exc)
-            return
-        self.repository.done(work.key)
-        self.status.add("done")
-        self._after_success(work, path)
+            return None
+        done = work
+        return lambda: self._after_success(done, path)
 
     def _deliver(self, work: Work, path: str) -> None:
         entry = work.entry

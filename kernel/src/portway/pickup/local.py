@@ -17,8 +17,9 @@ from portway.pickup.source import LocalSource
 
 log = structlog.get_logger("portway.pickup")
 
-# Events that cannot make a file ready: reads, and a file closed without a write.
-_IGNORED = frozenset({"opened", "closed_no_write"})
+# Events that cannot make a file ready: reads, a file closed without a write, a deletion
+# (the channel's own moves are a link and an unlink: their events must not trigger polls).
+_IGNORED = frozenset({"opened", "closed_no_write", "deleted"})
 
 
 class FolderWatch:

@@ -97,7 +97,18 @@ class PickupRepository:
         )
 
     def done(self, key: str) -> None:
-        self._set(key, "done", "", 0)
+        self.done_many([key])
+
+    def done_many(self, keys: list[str]) -> None:
+        """Mark ``keys`` done in one transaction (a group commit)."""
+        now = time.time()
+        with self.db.transaction(write=True) as tx:
+            for key in keys:
+                tx.execute(
+                    "UPDATE pickup_files SET state = 'done', owner = ?, updated_at = ?, error = NULL "
+                    "WHERE channel = ? AND key = ?",
+                    (self.owner, now, self.channel, key),
+                )
 
     def failed(self, key: str, error: str) -> None:
         """Count one more failed run of ``key``."""
