@@ -182,7 +182,8 @@ def main() -> None:
         p50 = statistics.median(waits)
         p90 = waits[int(len(waits) * 0.9) - 1]
         print(
-            f"(b) close -> service start, read_lock={lock}: p50 {p50:.1f} ms, p90 {p90:.1f} ms (goal p50 < 50 ms)"
+            f"(b) close -> service start, read_lock={lock}: p50 {p50:.1f} ms, p90 {p90:.1f} ms "
+            "(goal p50 < 50 ms)"
         )
 
 
