@@ -63,6 +63,7 @@ class Handler:
         self.source = source
         self.repository = repository
         self.status = status
+        self._made: set[str] = set()  # target folders made already (a deleted one: the rename fails once)
 
     def handle(self, work: Work) -> Callable[[], None] | None:
         """Run ``work``; when its service succeeded, what to do once it is marked done (move, ...)."""
@@ -201,11 +202,20 @@ class Handler:
     def _move(self, path: str, name: str, pattern: str) -> None:
         base = posixpath.dirname(path) if "/" in path else ""
         target = self.source.join(base, render(pattern, name, datetime.now()))
-        self.source.make_folders(posixpath.dirname(target))
+        folder = posixpath.dirname(target)
+        if folder not in self._made:
+            self.source.make_folders(folder)
+            self._made.add(folder)
         try:
             self.source.rename(path, target)
         except (FileExistsError, AlreadyExists):  # a file of that name was moved there before
             self.source.rename(path, f"{target}.{time.time_ns()}")
+        except (FileNotFoundError, NotFound):
+            if folder not in self._made or self.source.stat(path) is None:
+                raise
+            self._made.discard(folder)  # the target folder was removed meanwhile: make it again
+            self.source.make_folders(folder)
+            self.source.rename(path, target)
 
     def _put_back(self, work: Work, path: str) -> None:
         if path != work.entry.path:

@@ -67,5 +67,7 @@ def sample_name(include: list[str]) -> str:
 
 def printable(name: str) -> str:
     """``name`` safe for logs, JSON and the store: undecodable bytes and control characters escaped."""
+    if name.isascii() and name.isprintable():  # nearly every name: nothing to escape
+        return name
     text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
