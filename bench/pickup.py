@@ -8,7 +8,10 @@
     (goal >= 0.5x), and against that loop also invoking the service (what a hand-written
     polling service does);
 (b) latency from a file's close to its service starting, inotify on, poll interval 5 s:
-    p50 and p90 with read lock ``none`` and ``done_file`` (goal p50 < 50 ms).
+    p50 and p90 with read lock ``none`` and ``done_file`` (goal p50 < 50 ms);
+(c) ``--sftp-files`` files of 4 KiB through an ``sftp`` channel on a private OpenSSH sshd
+    (root and openssh-server; skipped otherwise) against a service that lists, reads and
+    moves the same files by hand with its pooled ``conn`` (goal >= 1.0x).
 
 In-process runtime; each figure is the median of three runs, ours and the peer's
 interleaved. Compare ratios, not seconds: the machine is shared.
@@ -39,6 +42,29 @@ class Sink(Service):
             with open(STARTS, "a") as f:
                 f.write(f"{{started}}\\n")
         self.response.payload = len(self.request.payload)
+"""
+
+
+HAND_LOOP = """
+import posixpath
+from portway import Service
+
+class HandLoop(Service):
+    name = "bench.hand-loop"
+
+    def handle(self):
+        folder = self.request.payload["folder"]
+        conn = self.out.sftp["bench"].conn
+        conn.create_directory(posixpath.join(folder, ".done"))
+        moved = 0
+        for info in sorted(conn.list(folder), key=lambda i: i.name):
+            if not info.is_file:
+                continue
+            data = conn.read(info.path)
+            assert len(data) == info.size
+            conn.move(info.path, posixpath.join(folder, ".done", info.name))
+            moved += 1
+        self.response.payload = moved
 """
 
 
@@ -146,6 +172,97 @@ def latency(root: Path, samples: int, lock: str) -> list[float]:
     return waits
 
 
+def sftp_runtime(root: Path, folder: Path, port: int) -> Any:
+    from portway.testing import allow_files, create_connection
+
+    runtime = runtime_with_sink(root)
+    allowed = allow_files(runtime.env, folder)
+    runtime.close()
+    from portway.runtime import Runtime
+
+    runtime = Runtime(allowed)
+    runtime.boot(watch=False)
+    (allowed.pickup_dirs[0] / "hand_loop.py").write_text(HAND_LOOP)
+    runtime.deployer.deploy(allowed.pickup_dirs[0] / "hand_loop.py")
+    settings = {
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "root",
+        "private_key_file": str(folder / "user_key"),
+        "known_hosts_file": str(folder / "known_hosts"),
+    }
+    create_connection(runtime, "sftp", "bench", settings)
+    return runtime
+
+
+def sftp_ours(root: Path, keys: Path, port: int, count: int, concurrent: int) -> float:
+    inbox = root / "in"
+    make_files(inbox, count, 4096)
+    runtime = sftp_runtime(root, keys, port)
+    try:
+        started = time.perf_counter()
+        settings = {
+            "service": "bench.sink",
+            "connection": "bench",
+            "folder": str(inbox),
+            "read_lock": "none",
+            "max_files_per_poll": count,
+            "max_concurrent": concurrent,
+            "poll_interval_s": 0.05,
+        }
+        runtime.catalog.create("channel", "sftp", "in", settings)
+        runtime.refresh()
+        runner = runtime.channels.running[("sftp", "in")][1]
+        while runner.report.counts["done"] < count:
+            time.sleep(0.002)
+        elapsed = time.perf_counter() - started
+    finally:
+        runtime.close()
+    assert len(os.listdir(inbox / ".done")) == count
+    return count / elapsed
+
+
+def sftp_hand(root: Path, keys: Path, port: int, count: int) -> float:
+    inbox = root / "in"
+    make_files(inbox, count, 4096)
+    runtime = sftp_runtime(root, keys, port)
+    try:
+        started = time.perf_counter()
+        moved = runtime.invoke("bench.hand-loop", {"folder": str(inbox)}).payload
+        elapsed = time.perf_counter() - started
+    finally:
+        runtime.close()
+    assert moved == count
+    return count / elapsed
+
+
+def sftp_figures(args: argparse.Namespace) -> None:
+    import shutil
+
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd") or not shutil.which("ssh-keygen"):
+        print("(c) skipped: needs root and openssh-server (/usr/sbin/sshd)")
+        return
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sftp import start_sshd
+
+    with tempfile.TemporaryDirectory() as keys_folder:
+        keys = Path(keys_folder)
+        process, port = start_sshd(keys)
+        try:
+            hand = median_of(args.runs, sftp_hand, keys, port, args.sftp_files)
+            for concurrent in (1, 4):
+                channel = median_of(args.runs, sftp_ours, keys, port, args.sftp_files, concurrent)
+                print(
+                    f"(c) sftp channel, max_concurrent={concurrent}: {channel:6.0f} files/s | hand-written "
+                    f"list/read/move service {hand:6.0f} files/s -> {channel / hand:.2f}x (goal >= 1.0x)"
+                )
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
 def median_of(runs: int, fn: Any, *args: Any) -> float:
     figures = []
     for _ in range(runs):
@@ -160,6 +277,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sftp-files", type=int, default=300)
     args = parser.parse_args()
     import logging
 
@@ -185,6 +303,8 @@ def main() -> None:
             f"(b) close -> service start, read_lock={lock}: p50 {p50:.1f} ms, p90 {p90:.1f} ms "
             "(goal p50 < 50 ms)"
         )
+
+    sftp_figures(args)
 
 
 if __name__ == "__main__":
