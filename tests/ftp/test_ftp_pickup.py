@@ -66,3 +66,29 @@ def test_failures_go_to_the_error_folder_and_keep_survives_a_restart(
     wait_for(lambda: (inbox / ".error" / "bad.txt").exists(), what="error folder")
     wait_for(lambda: (inbox / ".done" / "good.txt").exists(), what="done folder")
     assert sorted(p.name for p in inbox.iterdir()) == [".done", ".error"]
+
+
+def test_vsftpd_with_a_done_file_lock(
+    runtime: Any, vsftpd: Any, vsftpd_dir: tuple[Path, str], recorded: Recorded
+) -> None:
+    import shutil
+
+    local, remote = vsftpd_dir
+    settings = vsftpd.settings()
+    create_connection(
+        runtime,
+        "ftp",
+        "bank",
+        {**settings.model_dump(mode="json"), "password": settings.password.get_secret_value()},
+    )
+    open_channel(runtime, "ftp", "in", connection="bank", folder=remote, read_lock="done_file")
+    size = write_slowly(local / "statement.txt", chunks=4, pause_s=0.2)
+    time.sleep(0.6)
+    assert recorded.rows() == []  # no done file yet
+    (local / "statement.txt.done").write_text("")
+    for path in (local / "statement.txt", local / "statement.txt.done"):
+        shutil.chown(path, path.parent.owner())  # vsftpd's user renames and deletes them
+    rows = recorded.wait(1)
+    assert rows[0]["size"] == size
+    wait_for(lambda: (local / ".done" / "statement.txt").exists(), what="moved to .done")
+    assert not (local / "statement.txt.done").exists()
