@@ -21,5 +21,6 @@ def test_every_setting_is_in_the_settings_table(type_name: str) -> None:
 
 
 def test_the_camel_names_are_there() -> None:
-    for camel in ("readLock", "idempotent", "move", "moveFailed", "doneFileName", "include", "exclude", "noop"):
+    camels = ("readLock", "idempotent", "move", "moveFailed", "doneFileName", "include", "exclude", "noop")
+    for camel in camels:
         assert f"`{camel}" in DOC, camel
