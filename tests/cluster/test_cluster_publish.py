@@ -73,8 +73,8 @@ def test_paths_outside_the_root_and_big_files_are_refused(cluster: Cluster) -> N
         status, body = _publish(cluster, {path: "x = 1\n"})
         assert status == 400, (path, body)
         assert body["files"][0]["path"] == path  # type: ignore[index]
-    status, body = _publish(cluster, {"big.py": "#" * (1 << 20)})  # the admin API's body limit first
-    assert status == 413 and "admin_max_body_bytes" in body["error"]  # type: ignore[index]
+    # Files over max_file_bytes: see test_cluster_ways_in (through the admin API, its 1 MiB body
+    # limit answers 413 first, and may close the socket before a client has sent the body).
     assert cluster.nodes[0].handle.request("GET", "/admin/api/deploy/files")[1]["files"] == []  # type: ignore[index]
 
 

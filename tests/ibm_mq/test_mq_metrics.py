@@ -38,3 +38,26 @@ def test_poison_message_counts(qm, make_runtime, sender, probe):
     }
     calls = rt.stats.calls("mq.record", "ibm_mq").snapshot()
     assert calls[:3] == (4, 3, 0)  # calls, errors, in flight
+
+
+def _lag(rt: object) -> float | None:
+    text = Scrape(rt).render()[0].decode()  # type: ignore[arg-type]
+    found = [
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "portway_channel_lag_messages" and s.labels == {"type": "ibm_mq", "channel": "IN"}
+    ]
+    return found[0] if found else None
+
+
+def test_queue_depth_is_the_channels_lag(qm, make_runtime, sender, monkeypatch):
+    from portway_ibm_mq import consumer
+
+    monkeypatch.setattr(consumer, "LAG_EVERY_S", 0.05)
+    qm.define_queue("IN")
+    for n in range(3):
+        sender.send(f"m{n}", "IN")
+    rt = make_runtime(channel={})
+    wait_for(lambda: len(qm.committed_gets("IN")) == 3, what="all three handled")
+    wait_for(lambda: _lag(rt) == 0, what="lag back to 0")

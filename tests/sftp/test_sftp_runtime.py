@@ -74,6 +74,11 @@ def test_dropped_connection_is_replaced(runtime: Any, sshd: Any, remote_dir: Pat
     assert second["data"] == "two"
     assert second["connection"] != first["connection"]
     assert runtime.connections.pool("sftp", "bank").stats()["live"] == 1
+    pool = _pool_metrics(runtime)  # what /metrics says of the real pool
+    assert pool["portway_pool_pings_failed_total"] == 1  # the dead client failed its check
+    assert pool["portway_pool_broken_replaced_total"] == 0
+    assert pool["portway_pool_borrow_wait_seconds_count"] == 2
+    assert pool["portway_pool_in_use"] == 0 and pool["portway_pool_waiters"] == 0
 
 
 def test_call_on_dropped_connection_fails_clearly_then_recovers(
@@ -92,6 +97,24 @@ def test_call_on_dropped_connection_fails_clearly_then_recovers(
         runtime.invoke("files.transfer", {"folder": str(remote_dir), "text": "two"})
     again = runtime.invoke("files.transfer", {"folder": str(remote_dir), "text": "three"}).payload
     assert again["data"] == "three"
+    pool = _pool_metrics(runtime)
+    assert pool["portway_pool_broken_replaced_total"] == 1  # the call that broke it discarded it
+    assert pool["portway_pool_pings_failed_total"] == 0
+    assert pool["portway_pool_borrow_wait_seconds_count"] == 3
+
+
+def _pool_metrics(runtime: Any) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from portway.server.metrics import Scrape
+
+    text = Scrape(runtime).render()[0].decode()
+    return {
+        s.name: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name.startswith("portway_pool_") and s.labels.get("name") == "bank" and "le" not in s.labels
+    }
 
 
 def test_ping_and_actions(runtime: Any, sshd: Any, remote_dir: Path, tmp_path: Path) -> None:

@@ -161,11 +161,12 @@ CHANNEL_OUTCOMES = ("taken", "succeeded", "failed", "backed_out", "moved_to_erro
 class ChannelCounters:
     """Messages one channel took, and what became of them."""
 
-    __slots__ = ("_lock", "counts")
+    __slots__ = ("_lock", "counts", "lag")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counts = dict.fromkeys(CHANNEL_OUTCOMES, 0)
+        self.lag: int | None = None  # messages waiting, where the protocol tells it (MQ CURDEPTH)
 
     def add(self, outcome: str) -> None:
         if outcome not in self.counts:

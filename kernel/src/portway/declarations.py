@@ -151,6 +151,12 @@ class ChannelHost(Protocol):
         ``taken``, ``succeeded`` and ``failed`` are counted by :meth:`dispatch` itself."""
         ...
 
+    def report_lag(self, channel: str, messages: int) -> None:
+        """Say how many messages wait for the channel (its consumer lag), where the protocol tells it,
+        such as an MQ queue's depth; shown as ``portway_channel_lag_messages``. Call it every few
+        seconds at most: the last value is kept."""
+        ...
+
     def connection_settings(self, type_name: str, name: str) -> BaseModel:
         """The resolved, validated settings of a configured connection."""
         ...

@@ -167,6 +167,11 @@ class Runtime:
         if self.stats is not None:
             self.stats.channel(self.channels.type_of(channel), channel).add(outcome)
 
+    def report_lag(self, channel: str, messages: int) -> None:
+        """Keep a channel's last reported consumer lag (messages waiting) for ``/metrics``."""
+        if self.stats is not None:
+            self.stats.channel(self.channels.type_of(channel), channel).lag = max(0, int(messages))
+
     def connection_settings(self, type_name: str, name: str) -> BaseModel:
         settings = self.catalog.resolve("connection", type_name, name)
         KNOWN.add_model(settings)
@@ -252,6 +257,8 @@ class Channels:
             declaration = self.runtime.plugins.channel_type(item.type)
             settings = self.runtime.catalog.resolve_item(item)
             KNOWN.add_model(settings)
+            # Known before it starts: its consumer threads may count messages at once.
+            self._types[item.name] = item.type
             runner = declaration.start(item.name, settings, self.runtime)
         except Exception as exc:
             self.failures[key] = describe(exc)
@@ -259,7 +266,6 @@ class Channels:
             return
         self.failures.pop(key, None)
         self.running[key] = (item.updated_at, runner)
-        self._types[item.name] = item.type
         log.info(
             "channel_started",
             type=item.type,

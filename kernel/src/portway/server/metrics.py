@@ -76,17 +76,25 @@ def _services(stats: CallStats) -> Iterator[Any]:
 
 
 def _channels(stats: CallStats) -> Iterator[Any]:
-    from prometheus_client.core import CounterMetricFamily
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
     messages = CounterMetricFamily(
         "portway_channel_messages_total",
         "Messages channels took (taken) and what became of them",
         labels=["type", "channel", "outcome"],
     )
+    lag = GaugeMetricFamily(
+        "portway_channel_lag_messages",
+        "Messages waiting for the channel, where the protocol tells it (IBM MQ: queue depth)",
+        labels=["type", "channel"],
+    )
     for (type_name, channel), counters in sorted(stats.channels.copy().items()):
         for outcome, n in counters.snapshot().items():
             messages.add_metric([type_name, channel, outcome], n)
+        if counters.lag is not None:
+            lag.add_metric([type_name, channel], counters.lag)
     yield messages
+    yield lag
 
 
 def _pools(runtime: Runtime, stats: CallStats) -> Iterator[Any]:

@@ -37,6 +37,7 @@ from portway_ibm_mq.received import Received, receive
 from portway_ibm_mq.session import QueueAttributes, Session
 from portway_ibm_mq.settings import MQChannelSettings, MQConnectionSettings
 
+LAG_EVERY_S = 5.0  # how often the first consumer of a channel inquires the queue's depth
 log = structlog.get_logger("portway.ibm_mq")
 
 
@@ -100,6 +101,31 @@ class Outage:
         self.delay = self.ctx.connection.reconnect_initial_s
 
 
+class LagReporter:
+    """Every LAG_EVERY_S, the queue's depth (MQINQ CURDEPTH) as the channel's consumer lag."""
+
+    def __init__(self, ctx: ChannelContext, session: Session) -> None:
+        self.ctx = ctx
+        self.session = session
+        self.due = 0.0
+        self.refused = False
+
+    def maybe_report(self) -> None:
+        now = time.monotonic()
+        if self.refused or now < self.due:
+            return
+        self.due = now + LAG_EVERY_S
+        try:
+            depth = self.session.depth(self.ctx.settings.queue)
+        except MQError as exc:
+            if exc.reason == reasons.NOT_AUTHORIZED:  # no +inq on the queue: say so once, stop asking
+                self.refused = True
+                log.warning("mq_depth_not_authorized", channel=self.ctx.channel, reason=exc.reason)
+                return
+            raise
+        self.ctx.host.report_lag(self.ctx.channel, depth)
+
+
 class Consumer:
     """A thread consuming the channel's queue over its own connection."""
 
@@ -137,7 +163,10 @@ class Consumer:
         queue = self.ctx.settings.queue
         wait_ms = self.ctx.settings.wait_interval_ms
         attributes = session.queue_attributes(queue)
+        lag = LagReporter(self.ctx, session) if self.index == 0 else None  # one per channel is enough
         while not self.ctx.stopping.is_set():
+            if lag is not None:
+                lag.maybe_report()
             try:
                 message = session.get(queue, wait_ms=wait_ms, syncpoint=True)
             except MQError as exc:
