@@ -19,7 +19,7 @@ log = structlog.get_logger("portway.pickup")
 
 # Events that cannot make a file ready: reads, a file closed without a write, a deletion
 # (the channel's own moves are a link and an unlink: their events must not trigger polls).
-_IGNORED = frozenset({"opened", "closed_no_write", "deleted"})
+_IGNORED = frozenset({"opened", "closed_no_write", "deleted", "modified"})
 
 
 class FolderWatch:
@@ -39,7 +39,14 @@ class FolderWatch:
                 self.close()  # the folder went away: its watch is dead; a new one when it is back
 
     def _start(self) -> None:
-        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.events import (
+            DirCreatedEvent,
+            FileClosedEvent,
+            FileCreatedEvent,
+            FileMovedEvent,
+            FileSystemEvent,
+            FileSystemEventHandler,
+        )
         from watchdog.observers import Observer
 
         channel = self.channel
@@ -56,7 +63,10 @@ class FolderWatch:
 
         observer = Observer()
         try:
-            observer.schedule(Poke(), folder, recursive=self.recursive)
+            # Only what can make a file ready: created, closed after a write, moved in. Not
+            # attribute changes or deletions: the channel's own moves (link + unlink) raise those.
+            wanted = [FileCreatedEvent, FileClosedEvent, FileMovedEvent, DirCreatedEvent]
+            observer.schedule(Poke(), folder, recursive=self.recursive, event_filter=wanted)
             observer.start()
         except Exception as exc:  # no inotify (limits, a file system without it): the poll still runs
             log.warning("pickup_inotify_unavailable", channel=channel.name, error=describe(exc))

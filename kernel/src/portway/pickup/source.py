@@ -101,12 +101,18 @@ class LocalSource:
         yield Path(path)
 
     def rename(self, source: str, target: str) -> None:
-        # Checked, then renamed: the targets are the channel's own folders, where nobody else
-        # writes. (link + unlink would refuse atomically, but its attribute-change events wake
-        # the channel's inotify watch for every file moved.)
-        if os.path.lexists(target):
-            raise FileExistsError(target)
-        os.rename(source, target)
+        # link + unlink refuses an existing target where os.rename would silently replace it,
+        # and raises no IN_MOVED_FROM (which watchdog holds back, and every event behind it, 0.5 s).
+        try:
+            os.link(source, target)
+        except OSError as exc:
+            if isinstance(exc, FileExistsError) or not os.path.exists(source):
+                raise
+            if os.path.lexists(target):
+                raise FileExistsError(target) from None
+            os.rename(source, target)  # a file system without hard links (some FUSE, SMB)
+            return
+        os.unlink(source)
 
     def delete(self, path: str) -> None:
         os.unlink(path)
