@@ -135,6 +135,10 @@ class IdempotentRepository(Protocol):
 
     def forget(self, key: str) -> None: ...
 
+    def owner_alive(self, owner: str) -> bool:
+        """Whether the server ``owner`` still runs (a row it took is left to it)."""
+        ...
+
     def counts(self) -> dict[str, int]: ...
 
 

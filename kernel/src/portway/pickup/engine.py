@@ -33,6 +33,7 @@ from portway.pickup.status import PickupStatus
 log = structlog.get_logger("portway.pickup")
 
 LEASE_WAIT_S = 0.5
+OWNER_RECHECK_S = 2.0  # a file another live server holds: look again this often
 # Files claimed per store transaction: fewer commits, and no file claimed long before its turn.
 CLAIM_BATCH = 32  # how often a server without the lease looks whether it has it now
 
@@ -256,7 +257,13 @@ class PickupChannel:
                 return None
             return "finish"
         if record.state == "taken":
-            return "run"  # taken by a server that died mid-service (or by us and lost): deliver again
+            # Ours from a worker that lost it, or a dead server's (killed mid-service): deliver
+            # again. A live server's (one that lost the lease meanwhile) is left to it.
+            if record.owner != self.repository.owner and self.repository.owner_alive(record.owner):
+                retry = time.time() + OWNER_RECHECK_S
+                self._next_retry = min(retry, self._next_retry or retry)
+                return None
+            return "run"
         if record.attempts >= self.settings.max_attempts:
             return "fail" if self.settings.move_failed_to else None
         due = record.updated_at + self.settings.retry_backoff_s * 2 ** (record.attempts - 1)

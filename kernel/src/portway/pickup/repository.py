@@ -3,9 +3,10 @@
 One row per (channel, key) in ``pickup_files``. A file is recorded
 ``taken`` before its service runs and ``done`` after, so a file already
 done is never delivered again, even when the channel keeps it in place. A
-row ``taken`` by another owner (a server that died mid-service: the lease
-has passed on, so the owner is no longer polling) is taken again, so a
-kill -9 loses nothing. Every change is a compare-and-set on what the
+row ``taken`` by another owner is taken again once that server is dead
+(on PostgreSQL: its heartbeat in ``servers`` is silent; a server cut off
+from the lease may still be running the service), so a kill -9 loses
+nothing. Every change is a compare-and-set on what the
 engine saw, so two servers racing for a row cannot both win.
 """
 
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import time
 
-from portway.database import Database, Tx
+from portway.database import Database, DatabaseUnavailable, Tx
 from portway.declarations import PickupRecord
+
+OWNER_SILENT_S = 10.0  # a server whose heartbeat is older is dead (portway.servers' SILENT_S)
 
 TABLE = """CREATE TABLE IF NOT EXISTS pickup_files (
     channel VARCHAR(200) NOT NULL,
@@ -118,6 +121,28 @@ class PickupRepository:
         """Drop the row (a failed file moved aside: put back, it is a new file)."""
         with self.db.transaction(write=True) as tx:
             tx.execute("DELETE FROM pickup_files WHERE channel = ? AND key = ?", (self.channel, key))
+
+    def owner_alive(self, owner: str) -> bool:
+        """Whether server ``owner`` still beats in the cluster's ``servers`` table (PostgreSQL).
+
+        A row it took stays its own while it lives: a server that lost the lease
+        (a cut-off, not a crash) may still be running that file's service. On
+        SQLite one server uses the store: a row of another owner is from a dead one.
+        """
+        if self.db.dialect != "postgresql":
+            return False
+        try:
+            with self.db.transaction() as tx:
+                found = tx.scalar(
+                    "SELECT 1 FROM servers WHERE id = ? "
+                    "AND beat_at > extract(epoch from clock_timestamp()) - ?",
+                    (owner, OWNER_SILENT_S),
+                )
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # no servers table: no cluster heartbeats, nobody else alive to wait for
+            return False
+        return found is not None
 
     def counts(self) -> dict[str, int]:
         """Rows by state, for the channel's status."""
