@@ -252,3 +252,18 @@ def test_move_into_a_subfolder_is_fine_when_excluded(runtime: Any, inbox: Path) 
             "exclude": ["done/*"],
         },
     )
+
+
+def test_files_wait_for_a_service_that_is_not_deployed(
+    portway_runtime: Any, deploy_service: Any, recorder_source: str, inbox: Path, recorded: Recorded
+) -> None:
+    open_channel(portway_runtime, "in", inbox, read_lock="none")
+    (inbox / "early.txt").write_text("x")
+    runner = portway_runtime.channels.running[("file", "in")][1]
+    wait_for(lambda: runner.status()["last_errors"], what="the missing service reported")
+    assert "pickup.record" in runner.status()["last_errors"][-1]["error"]
+    time.sleep(0.5)
+    assert (inbox / "early.txt").exists() and not (inbox / ".error").exists()  # no attempt counted
+    deploy_service("recorder.py", recorder_source)
+    recorded.wait(1)
+    wait_for(lambda: (inbox / ".done" / "early.txt").exists(), what="delivered once deployed")

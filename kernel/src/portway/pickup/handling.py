@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from portway.declarations import ChannelHost, Delivery, IdempotentRepository
-from portway.errors import describe
+from portway.errors import NotFoundError, describe
 from portway.files import AlreadyExists, NotFound
 from portway.pickup.names import TAKING_SUFFIX, printable, render
 from portway.pickup.settings import PickupSettings
@@ -39,6 +39,10 @@ class Work:
     action: str
     content: bytes | None
     marker: str | None  # its done file (done_file read lock)
+
+
+class NoService(Exception):
+    """The channel's service is not deployed (nothing ran)."""
 
 
 class Changed(Exception):
@@ -63,6 +67,7 @@ class Handler:
         self.source = source
         self.repository = repository
         self.status = status
+        self.service_missing = False  # reported once until a delivery works again
         self._made: set[str] = set()  # target folders made already (a deleted one: the rename fails once)
 
     def handle(self, work: Work) -> Callable[[], None] | None:
@@ -88,11 +93,29 @@ class Handler:
                 "pickup_skipped", channel=self.channel, file=printable(work.relpath), reason=describe(exc)
             )
             return None
+        except NoService as exc:
+            # Nothing ran: the file stays for when the service is deployed, no attempt counted.
+            self.repository.forget(work.key)
+            self._put_back(work, path)
+            if not self.service_missing:
+                self.service_missing = True
+                self.status.error("service", str(exc))
+                log.error("pickup_service_missing", channel=self.channel, error=str(exc))
+            return None
         except Exception as exc:
             self._failed(work, path, exc)
             return None
+        if self.service_missing:
+            self.service_missing = False
+            log.info("pickup_service_back", channel=self.channel, service=self.settings.service)
         done = work
         return lambda: self._after_success(done, path)
+
+    def _dispatch(self, delivery: Delivery) -> None:
+        try:
+            self.host.dispatch(delivery)
+        except NotFoundError as exc:  # raised before the service ran; its own errors come as ServiceFailed
+            raise NoService(str(exc)) from None
 
     def _deliver(self, work: Work, path: str) -> None:
         entry = work.entry
@@ -115,12 +138,12 @@ class Handler:
                     raise Changed(
                         f"{printable(entry.name)} is {local.stat().st_size} bytes, listed {entry.size}"
                     )
-                self.host.dispatch(delivery(local))
+                self._dispatch(delivery(local))
             return
         content = work.content if work.content is not None else self.source.read(path)
         if len(content) != entry.size:
             raise Changed(f"{printable(entry.name)} is {len(content)} bytes, listed {entry.size}")
-        self.host.dispatch(delivery(content))
+        self._dispatch(delivery(content))
 
     def _settle(self, entry: Entry, taking: str) -> Entry:
         """Wait until no writer still appends to the renamed file; the entry as it is then."""
