@@ -23,7 +23,8 @@ from portway.errors import describe
 log = structlog.get_logger("portway.pickup")
 
 MAX_GROUP = 256  # files marked done per transaction at most
-RETRY_S = 1.0  # wait before committing again when the store failed
+RETRY_S = 1.0
+GROUP_WAIT_S = 0.002  # delays a move, never a delivery  # wait before committing again when the store failed
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,17 @@ class Finisher:
                 closing = True
             else:
                 group.append(first)
+            waited = False
             while len(group) < MAX_GROUP:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    if waited or closing:
+                        break
+                    # A moment for the files finishing right behind this one to join its commit.
+                    waited = True
+                    threading.Event().wait(GROUP_WAIT_S)
+                    continue
                 if more is None:
                     closing = True
                     break
