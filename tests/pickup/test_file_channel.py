@@ -267,3 +267,13 @@ def test_files_wait_for_a_service_that_is_not_deployed(
     deploy_service("recorder.py", recorder_source)
     recorded.wait(1)
     wait_for(lambda: (inbox / ".done" / "early.txt").exists(), what="delivered once deployed")
+
+
+def test_a_file_left_in_progress_by_a_dead_server_is_put_back_and_delivered(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    (inbox / "left.txt.portway-taking").write_text("half-way through a killed server")
+    open_channel(runtime, "in", inbox, read_lock="rename", read_lock_check_interval_s=0.2)
+    recorded.wait(1)
+    assert recorded.names() == ["left.txt"]
+    wait_for(lambda: (inbox / ".done" / "left.txt").exists(), what="moved to .done")

@@ -132,6 +132,13 @@ class PickupChannel:
         try:
             for found in self._scan(taking=True):
                 original = found.entry.path[: -len(TAKING_SUFFIX)]
+                relpath = found.relpath[: -len(TAKING_SUFFIX)]
+                record = self.repository.look(self._key(Found(found.entry, relpath, found.siblings)))
+                theirs = (
+                    record is not None and record.state == "taken" and record.owner != self.repository.owner
+                )
+                if theirs and record is not None and self.repository.owner_alive(record.owner):
+                    return False  # its server still handles it; look again at the next poll
                 self.source.rename(found.entry.path, original)
                 log.info("pickup_put_back", channel=self.name, file=printable(original))
         except Exception as exc:  # retried on the next poll, reported by it
@@ -239,8 +246,13 @@ class PickupChannel:
         for found, key, content, action in wanted:
             if key not in won:
                 continue
-            self.report.add("taken")
             self._slots.acquire()
+            if (
+                self._stopping.is_set()
+            ):  # stopped while waiting for a slot: the row stays 'taken', retaken later
+                self._slots.release()
+                break
+            self.report.add("taken")
             self.in_flight.add(found.entry.path)
             work = Work(found.entry, found.relpath, key, action, content, self._marker(found))
             self._workers.submit(self._work, work)
