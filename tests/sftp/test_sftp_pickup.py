@@ -105,3 +105,17 @@ def test_files_share_pooled_connections_and_survive_a_lost_one(
     (remote_dir / "after.txt").write_text("x")
     recorded.wait(13, 20)
     assert recorded.names().count("after.txt") == 1
+
+
+def test_a_move_never_overwrites_an_earlier_file_of_the_same_name(
+    runtime: Any, remote_dir: Path, recorded: Recorded
+) -> None:
+    (remote_dir / ".done").mkdir()
+    (remote_dir / ".done" / "dup.txt").write_text("yesterday's")
+    open_channel(runtime, "sftp", "in", connection="bank", folder=str(remote_dir), read_lock="none")
+    (remote_dir / "dup.txt").write_text("today's")
+    recorded.wait(1)
+    wait_for(lambda: not (remote_dir / "dup.txt").exists(), what="moved")
+    assert (remote_dir / ".done" / "dup.txt").read_text() == "yesterday's"
+    (moved,) = [p for p in (remote_dir / ".done").iterdir() if p.name.startswith("dup.txt.")]
+    assert moved.read_text() == "today's"

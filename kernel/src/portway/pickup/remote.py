@@ -46,36 +46,37 @@ class RemoteSource:
                 info.mtime.timestamp() if info.mtime else 0.0,
                 info.is_dir,
             )
-            for info in self._call(lambda client: client.list(folder))
+            for info in self.call(lambda client: client.list(folder))
             if info.name not in (".", "..") and (info.is_file or info.is_dir)
         ]
 
     def stat(self, path: str) -> Entry | None:
         try:
-            info = self._call(lambda client: client.get_info(path))
+            info = self.call(lambda client: client.get_info(path))
         except NotFound:
             return None
         mtime = info.mtime.timestamp() if info.mtime else 0.0
         return Entry(posixpath.basename(path), path, info.size or 0, mtime, info.is_dir)
 
     def read(self, path: str) -> bytes:
-        return self._call(lambda client: client.read(path))
+        content: bytes = self.call(lambda client: client.read(path))
+        return content
 
     @contextlib.contextmanager
     def local_copy(self, path: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="portway-pickup-") as folder:
             local = Path(folder) / "content"
-            self._call(lambda client: client.download_file(path, local))
+            self.call(lambda client: client.download_file(path, local))
             yield local
 
     def rename(self, source: str, target: str) -> None:
         # Some servers replace an existing target on rename; a done file must not overwrite another.
         if self.stat(target) is not None:
             raise AlreadyExists(target, "exists already")
-        self._call(lambda client: client.rename(source, target))
+        self.call(lambda client: client.rename(source, target))
 
     def delete(self, path: str) -> None:
-        self._call(lambda client: client.delete_file(path))
+        self.call(lambda client: client.delete_file(path))
 
     def make_folders(self, folder: str) -> None:
         missing: list[str] = []
@@ -84,9 +85,10 @@ class RemoteSource:
             missing.append(current)
             current = posixpath.dirname(current)
         for each in reversed(missing):
-            self._call(_creating(each))
+            self.call(_creating(each))
 
-    def _call(self, operation: Callable[[FileClient], T]) -> T:
+    def call(self, operation: Callable[[Any], T]) -> T:
+        """Run ``operation(client)`` on a pooled client; once more on a fresh one if it broke its client."""
         for attempt in (1, 2):
             try:
                 with self.host.borrow(self.type_name, self.connection or "") as client:
@@ -101,10 +103,16 @@ def _creating(folder: str) -> Callable[[FileClient], None]:
     return lambda client: client.create_directory(folder)
 
 
-def start_remote(name: str, settings: Any, host: ChannelHost, type_name: str) -> Any:
-    """Start a pickup channel on the folder of ``settings.connection``, a connection of ``type_name``."""
+def start_remote(
+    name: str, settings: Any, host: ChannelHost, type_name: str, source: type[RemoteSource] = RemoteSource
+) -> Any:
+    """Start a pickup channel on the folder of ``settings.connection``, a connection of ``type_name``.
+
+    ``source`` may be a subclass of :class:`RemoteSource` that does an operation
+    its protocol's way (the sftp plugin's moves are one plain rename).
+    """
     from portway.pickup.engine import PickupChannel
 
     host.connection_settings(type_name, settings.connection)  # refuses an unknown connection at start
-    source = RemoteSource(host, type_name, settings.connection)
-    return PickupChannel(name, settings, host, source, lease_name=f"{type_name}:{name}").start()
+    folder = source(host, type_name, settings.connection)
+    return PickupChannel(name, settings, host, folder, lease_name=f"{type_name}:{name}").start()

@@ -88,3 +88,13 @@ class Entries(SftpConnection):
     def rename(self, source: str, target: str) -> None:
         """Same as :meth:`move`."""
         self.move(source, target)
+
+    def rename_new(self, source: str, target: str) -> None:
+        """Rename, refusing an existing target (plain SSH_FXP_RENAME, one round trip): pickup moves."""
+        old, new = self._abs(source), self._abs(target)
+        try:
+            self._call(old, lambda: self._sftp.rename(old, new))
+        except FileError as exc:
+            if type(exc) is FileError and self._exists(new):
+                raise AlreadyExists(new, f"exists already (server said: {exc.reason})") from exc
+            raise

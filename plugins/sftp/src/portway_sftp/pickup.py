@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from portway import ChannelHost, ChannelType, Runner
-from portway.pickup import PickupSettings, start_remote
+from portway.pickup import PickupSettings, RemoteSource, start_remote
 
 
 class SftpPickupSettings(PickupSettings):
@@ -20,8 +20,15 @@ class SftpPickupSettings(PickupSettings):
     folder: str = Field(min_length=1, description="Remote folder to poll (absolute, or below the login one)")
 
 
+class SftpSource(RemoteSource):
+    """An SFTP folder whose moves are one plain rename (it refuses an existing target by itself)."""
+
+    def rename(self, source: str, target: str) -> None:
+        self.call(lambda client: client.rename_new(source, target))
+
+
 def start(name: str, settings: SftpPickupSettings, host: ChannelHost) -> Runner:
-    runner: Runner = start_remote(name, settings, host, "sftp")
+    runner: Runner = start_remote(name, settings, host, "sftp", source=SftpSource)
     return runner
 
 
