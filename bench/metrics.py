@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from invoke import CASES, PORTWAY, Run, Target, check, free_port, load, start_portway
+from invoke import CASES, PORTWAY, Run, Target, check, free_port, load, report, start_portway
 
 GOAL = 0.95
 
@@ -90,27 +89,7 @@ def main() -> None:
         finally:
             for env in envs:
                 subprocess.run([str(PORTWAY), "stop", str(env)], capture_output=True, timeout=60)
-    print(
-        f"{'case':<6} {'on req/s':>9} {'off req/s':>10} {'ratio':>6}"
-        f" {'on cpu/req':>11} {'off cpu/req':>12} {'ratio':>6}"
-    )
-    worst = float("inf")
-    for path in CASES:
-        mine, peer = results[("on", path)], results[("off", path)]
-        ratio = statistics.median(a.rate / b.rate for a, b in zip(mine, peer, strict=True))
-        worst = min(worst, ratio)
-        cpu_on = statistics.median(r.cpu_us for r in mine)
-        cpu_off = statistics.median(r.cpu_us for r in peer)
-        cpu_ratio = f"{cpu_off / cpu_on:6.2f}" if cpu_on and cpu_off else "     -"
-        print(
-            f"{path.strip('/'):<6} {statistics.median(r.rate for r in mine):>9.0f}"
-            f" {statistics.median(r.rate for r in peer):>10.0f} {ratio:>6.2f}"
-            f" {cpu_on:>9.0f}us {cpu_off:>10.0f}us {cpu_ratio}"
-        )
-        rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(mine, peer, strict=True))
-        print(f"       rounds on/off req/s: {rounds}")
-    verdict = "meets" if worst >= GOAL else "is BELOW"
-    print(f"worst req/s ratio metrics on/off {worst:.2f} {verdict} the goal of >= {GOAL}")
+    report(results, ours="on", peer="off", pair="metrics on/off", goal=GOAL)
     print(f"the 'on' server counted {counted:.0f} service calls (warm-up and checks included)")
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
