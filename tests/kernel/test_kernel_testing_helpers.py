@@ -25,7 +25,7 @@ def test_only_plugins_loads_just_the_named_ones(portway_env: Environment) -> Non
     runtime = Runtime(env)
     try:
         assert sorted(runtime.plugins.connection_types) == ["echo"]
-        assert sorted(runtime.plugins.channel_types) == ["http"]  # the kernel's own stay
+        assert sorted(runtime.plugins.channel_types) == ["file", "http"]  # the kernel's own stay
     finally:
         runtime.close()
     again = only_plugins(env, "echo", "sftp")  # a second call replaces the list, not appends to it
