@@ -19,6 +19,7 @@ from typing import Any
 
 from portway.codestore import CodeStore, digest_of
 from portway.errors import DeployError, PortwayError
+from portway.hotdeploy.sources import too_big
 
 MAX_PATH = 500
 
@@ -116,15 +117,8 @@ def _check(files: Mapping[str, bytes], max_file_bytes: int, delete: tuple[str, .
         if problem:
             errors.append(DeployError(path, None, problem))
     for path, content in files.items():
-        if len(content) > max_file_bytes:
-            errors.append(
-                DeployError(
-                    path,
-                    None,
-                    f"the file is {len(content):,} bytes, over [hotdeploy] max_file_bytes = "
-                    f"{max_file_bytes}; keep data out of service files, or raise the setting",
-                )
-            )
+        if len(content) > max_file_bytes:  # hot-deploy's own refusal, word for word
+            errors.append(too_big(path, len(content), max_file_bytes))
     if errors:
         raise PublishRefused(errors)
 
