@@ -45,12 +45,13 @@ TABLE = """CREATE TABLE IF NOT EXISTS leases (
     expires_at DOUBLE PRECISION NOT NULL,
     taken_at DOUBLE PRECISION NOT NULL
 )"""
-_NOW = "extract(epoch from clock_timestamp())"
+# The database's clock, in epoch seconds: servers' own clocks need not agree.
+DB_NOW = "extract(epoch from clock_timestamp())"
 # Take a free or expired lease, or renew our own, in one statement: the row lock decides races.
-_CLAIM = f"""INSERT INTO leases (name, holder, expires_at, taken_at) VALUES (%s, %s, {_NOW} + %s, {_NOW})
+_CLAIM = f"""INSERT INTO leases (name, holder, expires_at, taken_at) VALUES (%s, %s, {DB_NOW} + %s, {DB_NOW})
 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
     taken_at = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.taken_at ELSE EXCLUDED.taken_at END
-WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < {_NOW}
+WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < {DB_NOW}
 RETURNING holder"""
 
 
@@ -150,7 +151,7 @@ class Leases:
         try:
             with self._db.transaction() as tx:
                 found = tx.scalar(
-                    f"SELECT holder FROM leases WHERE name = ? AND expires_at >= {_NOW}", (name,)
+                    f"SELECT holder FROM leases WHERE name = ? AND expires_at >= {DB_NOW}", (name,)
                 )
         except Exception as exc:  # no table yet, or no store: unknown
             log.debug("lease_holder_unknown", lease=name, error=str(exc))

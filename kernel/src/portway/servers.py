@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 
 from portway.database import Database
+from portway.leases import DB_NOW
 
 log = structlog.get_logger("portway.cluster")
 
@@ -40,7 +41,6 @@ TABLE = """CREATE TABLE IF NOT EXISTS servers (
     code_revision BIGINT NOT NULL,
     deploy_errors TEXT NOT NULL
 )"""
-_NOW = "extract(epoch from clock_timestamp())"
 
 
 class Heartbeat:
@@ -89,15 +89,16 @@ class Heartbeat:
         try:
             with self._db.transaction() as tx:
                 if not tx.execute(
-                    f"UPDATE servers SET beat_at = {_NOW}, code_revision = ?, deploy_errors = ? WHERE id = ?",
+                    f"UPDATE servers SET beat_at = {DB_NOW}, code_revision = ?, deploy_errors = ? "
+                    "WHERE id = ?",
                     (revision, row[6], self.server_id),
                 ):
                     tx.execute(
                         "INSERT INTO servers (id, host, pid, http, started_at, beat_at, code_revision, "
-                        f"deploy_errors) VALUES (?, ?, ?, ?, ?, {_NOW}, ?, ?)",
+                        f"deploy_errors) VALUES (?, ?, ?, ?, ?, {DB_NOW}, ?, ?)",
                         row,
                     )
-                tx.execute(f"DELETE FROM servers WHERE beat_at < {_NOW} - ?", (FORGET_S,))
+                tx.execute(f"DELETE FROM servers WHERE beat_at < {DB_NOW} - ?", (FORGET_S,))
         except Exception as exc:  # logged once per outage; serving goes on
             if not self._failing:
                 log.warning("heartbeat_failed", error=str(exc))
@@ -116,11 +117,11 @@ def cluster_view(db: Database) -> dict[str, Any]:
     """Every server's row, with flags, and the store's code revision; JSON-able."""
     with db.transaction() as tx:
         tx.execute(TABLE)
-        now = float(tx.scalar(f"SELECT {_NOW}"))
+        now = float(tx.scalar(f"SELECT {DB_NOW}"))
         store_revision = int(tx.scalar("SELECT value FROM meta WHERE key = 'code_revision'") or 0)
         rows = tx.all("SELECT * FROM servers ORDER BY started_at, id")
         leases = (
-            tx.all(f"SELECT name, holder FROM leases WHERE expires_at > {_NOW}") if _has_leases(tx) else []
+            tx.all(f"SELECT name, holder FROM leases WHERE expires_at > {DB_NOW}") if _has_leases(tx) else []
         )
     servers = []
     for row in rows:
