@@ -15,6 +15,7 @@ server start and CLI command, for a dozen statements.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -82,6 +83,9 @@ class Database:
         self._all: list[Any] = []
         self._idle: list[Any] = []
         self._free = threading.Semaphore(POOL_SIZE)
+        # SQLite has one writer at a time; its busy handler makes a waiting writer sleep in steps
+        # of milliseconds. Writers of this process queue here instead and start the moment it is free.
+        self._writer = threading.Lock()
         self._closed = False
 
     @classmethod
@@ -125,10 +129,10 @@ class Database:
 
         Commits when the block ends, rolls back when it raises.
         """
-        with self._connection() as conn:
-            begin = "BEGIN IMMEDIATE" if write and self.dialect == "sqlite" else "BEGIN"
+        serial = write and self.dialect == "sqlite"
+        with self._connection() as conn, self._writer if serial else contextlib.nullcontext():
             tx = Tx(conn, self.dialect)
-            tx.execute(begin)
+            tx.execute("BEGIN IMMEDIATE" if serial else "BEGIN")
             try:
                 yield tx
             except BaseException:
