@@ -211,7 +211,7 @@ class Invoker:
         instance.request = request
         instance.response = Response()
         instance.cid = invocation.cid
-        instance.logger = log.bind(cid=invocation.cid, service=deployed.name)
+        instance._service = deployed.name
         instance.out = Outgoing(invocation.lease)
         instance._invocation = invocation
         return instance, invocation

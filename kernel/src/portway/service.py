@@ -81,9 +81,28 @@ class Service:
     request: Request
     response: Response
     cid: str
-    logger: FilteringBoundLogger
     out: Outgoing
     _invocation: NestedCalls
+    _service: str = ""  # the name it was invoked under, for its logger
+    _logger: FilteringBoundLogger | None = None
+
+    @property
+    def logger(self) -> FilteringBoundLogger:
+        """structlog, with the call's ``cid`` and the service's name bound; made on first use.
+
+        Most calls never log: binding on every call cost a tenth of a short call.
+        """
+        if self._logger is None:
+            import structlog
+
+            self._logger = structlog.get_logger("portway.service").bind(
+                cid=getattr(self, "cid", None), service=self._service or self.name
+            )
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: FilteringBoundLogger) -> None:
+        self._logger = value
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
