@@ -125,6 +125,10 @@ class IdempotentRepository(Protocol):
         """:meth:`take` for several keys in one transaction; the keys it won."""
         ...
 
+    def take_new(self, keys: list[str]) -> set[str]:
+        """Take the ``keys`` that have no row yet (one statement); the keys it won."""
+        ...
+
     def done(self, key: str) -> None: ...
 
     def done_many(self, keys: list[str]) -> None:

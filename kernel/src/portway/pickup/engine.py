@@ -22,9 +22,10 @@ import structlog
 
 from portway.declarations import ChannelHost, PickupRecord
 from portway.errors import describe
-from portway.pickup.finishing import Finished, Finisher
-from portway.pickup.handling import Handler, Work
+from portway.pickup.finishing import Finisher
+from portway.pickup.handling import Finished, Handler, Work
 from portway.pickup.names import TAKING_SUFFIX, printable, render
+from portway.pickup.prefetch import prefetched
 from portway.pickup.readlock import StableFiles
 from portway.pickup.settings import PickupSettings
 from portway.pickup.source import Entry, Source
@@ -61,7 +62,7 @@ class PickupChannel:
         self.stable = StableFiles(settings.read_lock_checks, settings.read_lock_check_interval_s)
         self.handler = Handler(name, settings, host, source, self.repository, self.report)
         self.lease = host.lease(lease_name)
-        self.finisher = Finisher(name, self.repository, lambda n: self.report.add("done", n))
+        self.finisher = Finisher(name, self.repository, lambda n: self.report.add("done", n), self._marked)
         self.in_flight: set[str] = set()
         # Files handled since a poll began listing: that poll's view of them is stale.
         self.finished: dict[str, float] = {}
@@ -220,44 +221,97 @@ class PickupChannel:
         return f"{printable(found.relpath)}|{entry.size}|{entry.mtime:.6f}"
 
     def _take(self, group: list[Found]) -> int:
-        """Claim a group of files in one store transaction and start their workers; how many started."""
-        keyed: list[tuple[Found, str, bytes | None]] = []
+        """Claim a group of files in the store and handle them (inline, or on the workers); how many."""
         try:
-            for found in group:
-                content = None
-                if self.settings.idempotent_key == "content_hash":
-                    content = self.source.read(found.entry.path)
-                    if len(content) != found.entry.size:  # still being written after all
-                        self.stable.forget(found.entry.path)
-                        continue
-                keyed.append((found, self._key(found, content), content))
-            records = self.repository.look_many([key for _, key, _ in keyed])
+            keyed = self._keyed(group)
+            # Files never seen (the usual case) are taken by one insert; the others by their rows.
+            won = self.repository.take_new([key for _, key, _ in keyed])
+            rest = [(found, key, content) for found, key, content in keyed if key not in won]
+            records = self.repository.look_many([key for _, key, _ in rest]) if rest else {}
             wanted = [
                 (found, key, content, action)
-                for found, key, content in keyed
+                for found, key, content in rest
                 if (action := self._decide(found, key, records.get(key))) is not None
             ]
-            won = self.repository.take_many([(key, records.get(key)) for _, key, _, _ in wanted])
+            won |= self.repository.take_many([(key, records.get(key)) for _, key, _, _ in wanted])
         except Exception as exc:  # the store or the folder failed: try again at the next poll
             self.report.error("take", describe(exc))
             log.warning("pickup_take_failed", channel=self.name, files=len(group), error=describe(exc))
             return 0
+        actions = {key: action for _, key, _, action in wanted}
+        works = [
+            Work(found.entry, found.relpath, key, actions.get(key, "run"), content, self._marker(found))
+            for found, key, content in keyed
+            if key in won
+        ]
+        self.report.add("taken", len(works))
+        if self.settings.max_concurrent == 1:
+            return self._run_inline(works)
+        return self._submit(works)
+
+    def _keyed(self, group: list[Found]) -> list[tuple[Found, str, bytes | None]]:
+        keyed: list[tuple[Found, str, bytes | None]] = []
+        for found in group:
+            content = None
+            if self.settings.idempotent_key == "content_hash":
+                content = self.source.read(found.entry.path)
+                if len(content) != found.entry.size:  # still being written after all
+                    self.stable.forget(found.entry.path)
+                    continue
+            keyed.append((found, self._key(found, content), content))
+        return keyed
+
+    def _submit(self, works: list[Work]) -> int:
+        """Hand each file to a worker as a slot frees (``max_concurrent`` above 1)."""
         started = 0
-        for found, key, content, action in wanted:
-            if key not in won:
-                continue
+        for work in works:
             self._slots.acquire()
-            if (
-                self._stopping.is_set()
-            ):  # stopped while waiting for a slot: the row stays 'taken', retaken later
+            if self._stopping.is_set():  # stopped waiting for a slot: the row stays taken, retaken later
                 self._slots.release()
                 break
-            self.report.add("taken")
-            self.in_flight.add(found.entry.path)
-            work = Work(found.entry, found.relpath, key, action, content, self._marker(found))
+            self.in_flight.add(work.entry.path)
             self._workers.submit(self._work, work)
             started += 1
         return started
+
+    def _run_inline(self, works: list[Work]) -> int:
+        """Run a group's services one after another on the poller thread (``max_concurrent`` 1).
+
+        With one file at a time a worker thread gains nothing, and handing each
+        file to one cost more than the service call. Each file is moved (or
+        deleted) right after its service, so its done mark can wait for the
+        group's one commit: a crash before it leaves the file moved away,
+        never delivered again. A kept file stays in place: its mark goes to
+        the finisher at once. The contents are read ahead in one batch where
+        the source can (SFTP: a round trip for the group).
+        """
+        works = prefetched(self.source, works, self.settings)
+        marks: list[Finished] = []
+        started = 0
+        for work in works:
+            if self._stopping.is_set():  # the rest stay 'taken': a restart delivers them
+                break
+            self.in_flight.add(work.entry.path)
+            started += 1
+            finished = self._handle(work)
+            if finished is None:
+                self._landed(work)
+            elif self.settings.keep:
+                self.finisher.put(finished)
+            else:
+                marks.append(finished)
+        if marks:
+            self.finisher.commit(marks)
+        return started
+
+    def _handle(self, work: Work) -> Finished | None:
+        try:
+            return self.handler.handle(work)
+        except Exception as exc:  # the handler reports its own failures; this is a last guard
+            log.error(
+                "pickup_worker_failed", channel=self.name, file=printable(work.relpath), error=describe(exc)
+            )
+            return None
 
     def _decide(self, found: Found, key: str, record: PickupRecord | None) -> str | None:
         """What to do with a file, given its row: 'run', 'finish' (done, still here), 'fail', or None."""
@@ -293,19 +347,20 @@ class PickupChannel:
         return self.source.join(base, render(self.settings.done_file_name, found.entry.name))
 
     def _work(self, work: Work) -> None:
-        then = None
+        finished = None
         try:
-            then = self.handler.handle(work)
-        except Exception as exc:  # the handler reports its own failures; this is a last guard
-            log.error(
-                "pickup_worker_failed", channel=self.name, file=printable(work.relpath), error=describe(exc)
-            )
+            finished = self._handle(work)
         finally:
             self._slots.release()  # the next file may start; this one stays in flight until moved
-            if then is None:
+            if finished is None:
                 self._landed(work)
             else:
-                self.finisher.put(Finished(work.key, then, lambda: self._landed(work, done=True)))
+                self.finisher.put(finished)
+
+    def _marked(self, group: list[Finished]) -> None:
+        """Files whose done marks are committed: no longer in flight."""
+        for finished in group:
+            self._landed(finished.work, done=True)
 
     def _landed(self, work: Work, done: bool = False) -> None:
         if done and self.settings.keep:

@@ -1,48 +1,47 @@
-"""Group commit of finished files: mark many ``done`` in one store transaction, then move them.
+"""Group commit of done marks: many files marked ``done`` in one store transaction.
 
-A worker hands a file whose service succeeded to the :class:`Finisher` and
-takes the next file at once. The finisher marks every file handed over
-since its last round ``done`` in one transaction and only then moves,
-deletes or keeps them, so "done in the store before moved" holds for each
-file. A crash before the commit redelivers those files (their services
-ran, their rows still say ``taken``), as a crash during a service would.
-"""
+A file whose service succeeded is moved, deleted or kept at once, and
+handed to the :class:`Finisher`; the channel goes on with the next file.
+The finisher marks every file handed over since its last round ``done`` in
+one transaction. A crash before that commit leaves a moved file with a
+``taken`` row (it is not in the folder any more: never delivered again) or,
+with ``keep``, a kept file that the next start delivers again, as a crash
+during its service would. Until its mark is committed a file stays in
+flight, so no poll looks at it meanwhile."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import structlog
 
 from portway.declarations import IdempotentRepository
 from portway.errors import describe
+from portway.pickup.handling import Finished
 
 log = structlog.get_logger("portway.pickup")
 
 MAX_GROUP = 256  # files marked done per transaction at most
-RETRY_S = 1.0
-GROUP_WAIT_S = 0.002  # delays a move, never a delivery  # wait before committing again when the store failed
-
-
-@dataclass(frozen=True)
-class Finished:
-    key: str
-    then: Callable[[], None]  # move, delete or keep the file; reports its own errors
-    after: Callable[[], None]  # always last: the file is no longer in flight
+RETRY_S = 1.0  # wait before committing again when the store failed
+GROUP_WAIT_S = 0.002  # for files finishing right behind to join a commit; delays no delivery
 
 
 class Finisher:
     """One thread per channel committing ``done`` marks in groups."""
 
     def __init__(
-        self, channel: str, repository: IdempotentRepository, on_done: Callable[[int], None]
+        self,
+        channel: str,
+        repository: IdempotentRepository,
+        on_done: Callable[[int], None],
+        finish: Callable[[list[Finished]], None],
     ) -> None:
         self.channel = channel
         self.repository = repository
         self.on_done = on_done
+        self.finish = finish  # told which files' marks are committed
         self._queue: queue.Queue[Finished | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=f"pickup-done-{channel}", daemon=True)
         self._thread.start()
@@ -80,9 +79,10 @@ class Finisher:
                     break
                 group.append(more)
             if group:
-                self._commit(group)
+                self.commit(group)
 
-    def _commit(self, group: list[Finished]) -> None:
+    def commit(self, group: list[Finished]) -> None:
+        """Mark ``group`` done in one transaction (retried while the store is away)."""
         while True:
             try:
                 self.repository.done_many([f.key for f in group])
@@ -91,8 +91,4 @@ class Finisher:
                 log.error("pickup_done_failed", channel=self.channel, files=len(group), error=describe(exc))
                 threading.Event().wait(RETRY_S)
         self.on_done(len(group))
-        for finished in group:
-            try:
-                finished.then()
-            finally:
-                finished.after()
+        self.finish(group)

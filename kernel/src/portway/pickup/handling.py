@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import posixpath
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -41,6 +40,14 @@ class Work:
     marker: str | None  # its done file (done_file read lock)
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A file whose service succeeded and that was moved, deleted or kept: to be marked done."""
+
+    key: str
+    work: Work
+
+
 class NoService(Exception):
     """The channel's service is not deployed (nothing ran)."""
 
@@ -70,8 +77,8 @@ class Handler:
         self.service_missing = False  # reported once until a delivery works again
         self._made: set[str] = set()  # target folders made already (a deleted one: the rename fails once)
 
-    def handle(self, work: Work) -> Callable[[], None] | None:
-        """Run ``work``; when its service succeeded, what to do once it is marked done (move, ...)."""
+    def handle(self, work: Work) -> Finished | None:
+        """Run ``work``; when its service succeeded, move, delete or keep it and return it to mark done."""
         if work.action == "finish":
             self._after_success(work, work.entry.path)
             return None
@@ -108,8 +115,10 @@ class Handler:
         if self.service_missing:
             self.service_missing = False
             log.info("pickup_service_back", channel=self.channel, service=self.settings.service)
-        done = work
-        return lambda: self._after_success(done, path)
+        # Moved (or deleted, kept) at once, its done mark follows in a group commit: a crash in
+        # between leaves it moved away with a 'taken' row, never delivered again.
+        self._after_success(work, path)
+        return Finished(work.key, work)
 
     def _dispatch(self, delivery: Delivery) -> None:
         try:
@@ -193,16 +202,24 @@ class Handler:
                 self.source.delete(path)
             else:
                 self._move(path, work.entry.name, settings.move_to)
-            if work.marker is not None:
-                self._drop_marker(work.marker)
         except Exception as exc:  # done, not moved: the next poll finishes it without delivering it again
-            self.status.error(printable(work.relpath), describe(exc))
-            log.error(
-                "pickup_finish_failed",
-                channel=self.channel,
-                file=printable(work.relpath),
-                error=describe(exc),
-            )
+            self._finish_failed(work, exc)
+            return
+        self._drop_marker_of(work)
+
+    def _finish_failed(self, work: Work, exc: BaseException) -> None:
+        self.status.error(printable(work.relpath), describe(exc))
+        log.error(
+            "pickup_finish_failed", channel=self.channel, file=printable(work.relpath), error=describe(exc)
+        )
+
+    def _drop_marker_of(self, work: Work) -> None:
+        if work.marker is None:
+            return
+        try:
+            self._drop_marker(work.marker)
+        except Exception as exc:
+            self._finish_failed(work, exc)
 
     def _after_failure(self, work: Work, path: str) -> None:
         self.status.add("failed")
@@ -222,19 +239,31 @@ class Handler:
                 "pickup_move_failed", channel=self.channel, file=printable(work.relpath), error=describe(exc)
             )
 
-    def _move(self, path: str, name: str, pattern: str) -> None:
+    def _target(self, path: str, name: str, pattern: str | None = None) -> str:
+        """Where ``path`` moves to (``move_to`` unless ``pattern``), its folder made once."""
+        pattern = pattern or self.settings.move_to
         base = posixpath.dirname(path) if "/" in path else ""
-        target = self.source.join(base, render(pattern, name, datetime.now()))
-        folder = posixpath.dirname(target)
+        folder_part = pattern[: -len("/{name}")]
+        if pattern.endswith("/{name}") and "{" not in folder_part:  # the usual ".done/{name}": no render
+            folder = self.source.join(base, folder_part)
+            target = self.source.join(folder, name)
+        else:
+            target = self.source.join(base, render(pattern, name, datetime.now()))
+            folder = posixpath.dirname(target)
         if folder not in self._made:
             self.source.make_folders(folder)
             self._made.add(folder)
+        return target
+
+    def _move(self, path: str, name: str, pattern: str) -> None:
+        target = self._target(path, name, pattern)
+        folder = posixpath.dirname(target)
         try:
             self.source.rename(path, target)
         except (FileExistsError, AlreadyExists):  # a file of that name was moved there before
             self.source.rename(path, f"{target}.{time.time_ns()}")
         except (FileNotFoundError, NotFound):
-            if folder not in self._made or self.source.stat(path) is None:
+            if self.source.stat(path) is None:
                 raise
             self._made.discard(folder)  # the target folder was removed meanwhile: make it again
             self.source.make_folders(folder)

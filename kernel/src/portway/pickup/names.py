@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import posixpath
 import re
 from datetime import datetime
@@ -13,6 +14,8 @@ TEMP_PATTERNS = ("*.part", "*~", "*.tmp", "*.portway-part", "*.portway-taking")
 TAKING_SUFFIX = ".portway-taking"
 DATE_EXAMPLE = "{date:%Y%m%d}"
 _FIELD = re.compile(r"\{(name|stem|suffix|date)(?::([^{}]*))?\}")
+# One regex for all temp patterns: a poll checks every name of the folder against them.
+_TEMPORARY = re.compile("|".join(fnmatch.translate(p) for p in TEMP_PATTERNS))
 
 
 def render(pattern: str, name: str, when: datetime | None = None) -> str:
@@ -39,7 +42,7 @@ def render(pattern: str, name: str, when: datetime | None = None) -> str:
 
 def is_temporary(name: str) -> bool:
     """A dot-file (``.done/``, ``.error/``, editors' and portway's temp files) or a temp pattern."""
-    return name.startswith(".") or any(fnmatch.fnmatchcase(name, p) for p in TEMP_PATTERNS)
+    return name.startswith(".") or _TEMPORARY.match(name) is not None
 
 
 def is_candidate(relpath: str, include: list[str], exclude: list[str]) -> bool:
@@ -48,14 +51,42 @@ def is_candidate(relpath: str, include: list[str], exclude: list[str]) -> bool:
     A glob with a ``/`` is matched against the path below the folder, one
     without against the file's name.
     """
-    if any(is_temporary(part) for part in relpath.split("/")):
-        return False
-    name = posixpath.basename(relpath)
+    return _globs(tuple(include), tuple(exclude)).takes(relpath)
 
-    def matches(glob: str) -> bool:
-        return fnmatch.fnmatchcase(relpath if "/" in glob else name, glob)
 
-    return any(matches(g) for g in include) and not any(matches(g) for g in exclude)
+@functools.lru_cache(maxsize=256)
+def _globs(include: tuple[str, ...], exclude: tuple[str, ...]) -> _Globs:
+    return _Globs(include, exclude)
+
+
+class _Globs:
+    """A channel's include and exclude globs, compiled once (a poll checks every name of its folder)."""
+
+    def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+        self.include = self._compiled(include)
+        self.exclude = self._compiled(exclude)
+
+    @staticmethod
+    def _compiled(globs: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        """(names regex, paths regex): globs without a ``/`` match the name, with one the path."""
+        names = [fnmatch.translate(g) for g in globs if "/" not in g]
+        paths = [fnmatch.translate(g) for g in globs if "/" in g]
+        return (
+            re.compile("|".join(names)) if names else None,
+            re.compile("|".join(paths)) if paths else None,
+        )
+
+    @staticmethod
+    def _match(compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None], relpath: str) -> bool:
+        names, paths = compiled
+        if names is not None and names.match(posixpath.basename(relpath)):
+            return True
+        return paths is not None and paths.match(relpath) is not None
+
+    def takes(self, relpath: str) -> bool:
+        if any(is_temporary(part) for part in relpath.split("/")):
+            return False
+        return self._match(self.include, relpath) and not self._match(self.exclude, relpath)
 
 
 def sample_name(include: list[str]) -> str:

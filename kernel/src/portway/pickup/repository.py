@@ -82,6 +82,29 @@ class PickupRepository:
                     won.add(key)
         return won
 
+    def take_new(self, keys: list[str]) -> set[str]:
+        """Take the ``keys`` that have no row yet, in one statement per 200; the keys we got.
+
+        The common case of a poll (files never seen) costs one insert and one
+        commit; the keys left out have a row, to be looked at and taken by
+        :meth:`take_many`.
+        """
+        won: set[str] = set()
+        if not keys:
+            return won
+        now = time.time()
+        with self.db.transaction(write=True) as tx:
+            for first in range(0, len(keys), 200):
+                chunk = keys[first : first + 200]
+                rows = tx.all(
+                    "INSERT INTO pickup_files (channel, key, state, attempts, owner, updated_at) VALUES "
+                    + ", ".join(["(?, ?, 'taken', 0, ?, ?)"] * len(chunk))
+                    + " ON CONFLICT (channel, key) DO NOTHING RETURNING key",
+                    [value for key in chunk for value in (self.channel, key, self.owner, now)],
+                )
+                won.update(row["key"] for row in rows)
+        return won
+
     def _take(self, tx: Tx, key: str, seen: PickupRecord | None) -> bool:
         now = time.time()
         if seen is None:
@@ -103,14 +126,15 @@ class PickupRepository:
         self.done_many([key])
 
     def done_many(self, keys: list[str]) -> None:
-        """Mark ``keys`` done in one transaction (a group commit)."""
+        """Mark ``keys`` done in one transaction (a group commit), one statement per 500 keys."""
         now = time.time()
         with self.db.transaction(write=True) as tx:
-            for key in keys:
+            for first in range(0, len(keys), 500):
+                chunk = keys[first : first + 500]
                 tx.execute(
                     "UPDATE pickup_files SET state = 'done', owner = ?, updated_at = ?, error = NULL "
-                    "WHERE channel = ? AND key = ?",
-                    (self.owner, now, self.channel, key),
+                    f"WHERE channel = ? AND key IN ({', '.join('?' * len(chunk))})",
+                    (self.owner, now, self.channel, *chunk),
                 )
 
     def failed(self, key: str, error: str) -> None:

@@ -27,7 +27,14 @@ class Entry:
 
 
 class Source(Protocol):
-    """A folder a pickup channel watches: list it, read or stream a file, rename, delete, make folders."""
+    """A folder a pickup channel watches: list it, read or stream a file, rename, delete, make folders.
+
+    A source may also offer ``read_many(paths) -> list[bytes | Exception]``
+    and ``rename_many(pairs) -> list[Exception | None]`` (one result per
+    path or pair, in order), to read or move a group of files in fewer round
+    trips; without them the engine does one file at a time
+    (:func:`read_many`, :func:`rename_many`).
+    """
 
     connection: str | None  # the connection's name (remote sources), for the service's ``request.meta``
 
@@ -93,8 +100,19 @@ class LocalSource:
         return Entry(os.path.basename(path), path, info.st_size, info.st_mtime_ns / 1e9, os.path.isdir(path))
 
     def read(self, path: str) -> bytes:
-        with open(path, "rb") as file:
-            return file.read()
+        # os.read of the whole size at once: no buffered reader to build, for what is often a few KiB.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            size = os.fstat(fd).st_size
+            data = os.read(fd, size + 1)
+            if len(data) == size:
+                return data
+            parts = [data]  # grown (or shrunk) since the stat: read what is there now
+            while chunk := os.read(fd, 1 << 20):
+                parts.append(chunk)
+            return b"".join(parts)
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def local_copy(self, path: str) -> Iterator[Path]:
@@ -119,3 +137,34 @@ class LocalSource:
 
     def make_folders(self, folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
+
+
+def read_many(source: Source, paths: list[str]) -> list[bytes | Exception]:
+    """The content of each path, or why it could not be read, in the source's fewest round trips."""
+    batch = getattr(source, "read_many", None)
+    if batch is not None:
+        found: list[bytes | Exception] = batch(paths)
+        return found
+    results: list[bytes | Exception] = []
+    for path in paths:
+        try:
+            results.append(source.read(path))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def rename_many(source: Source, pairs: list[tuple[str, str]]) -> list[Exception | None]:
+    """Rename each (source, target) pair as :meth:`Source.rename` does; per pair ``None`` or its error."""
+    batch = getattr(source, "rename_many", None)
+    if batch is not None:
+        done: list[Exception | None] = batch(pairs)
+        return done
+    results: list[Exception | None] = []
+    for old, new in pairs:
+        try:
+            source.rename(old, new)
+            results.append(None)
+        except Exception as exc:
+            results.append(exc)
+    return results

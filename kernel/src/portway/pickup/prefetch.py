@@ -1,0 +1,42 @@
+"""Reading a taken group's files ahead, together: one round trip for a group on a remote folder.
+
+Only files the service gets as bytes are read ahead (not above
+``stream_above_bytes``, not under the ``rename`` read lock, which reads the
+file under its in-progress name), and no more than :data:`BUDGET_BYTES` of
+them at once. A file that cannot be read ahead is read again when its turn
+comes, so its error is reported the usual way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from portway.pickup.handling import Work
+from portway.pickup.settings import PickupSettings
+from portway.pickup.source import Source, read_many
+
+BUDGET_BYTES = 8 * 1024 * 1024  # contents held in memory ahead of their services, per channel
+
+
+def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> list[Work]:
+    """``works`` with the content of those that will run read ahead in one batch."""
+    if settings.read_lock == "rename" or not hasattr(source, "read_many"):
+        return works  # one file at a time costs a local folder nothing more
+    wanted: list[int] = []
+    budget = BUDGET_BYTES
+    for index, work in enumerate(works):
+        size = work.entry.size
+        if work.action != "run" or work.content is not None or size > settings.stream_above_bytes:
+            continue
+        if size > budget:
+            break
+        budget -= size
+        wanted.append(index)
+    if len(wanted) < 2:
+        return works
+    contents = read_many(source, [works[i].entry.path for i in wanted])
+    ahead = list(works)
+    for index, content in zip(wanted, contents, strict=True):
+        if isinstance(content, bytes):
+            ahead[index] = replace(works[index], content=content)
+    return ahead
