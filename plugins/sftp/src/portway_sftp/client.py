@@ -10,7 +10,9 @@ The client is made of parts, each in a module of its own: the connection
 (:mod:`~portway_sftp.listing`), reading and writing files
 (:mod:`~portway_sftp.reading`, :mod:`~portway_sftp.writing`), changing the
 tree (:mod:`~portway_sftp.entries`) and permissions and owners
-(:mod:`~portway_sftp.ownership`). Scripts and whole trees are here.
+(:mod:`~portway_sftp.ownership`), and the pickup's batched reads and renames
+(:mod:`~portway_sftp.batches`, plugin API beyond the file API). Scripts and
+whole trees are here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from portway import filetree
 from portway.files import FileError, FileKind, NotADirectory, Unsupported
 from portway.filescript import DiskUsage, Session, run_script
+from portway_sftp.batches import Batches
 from portway_sftp.entries import Entries
 from portway_sftp.failures import ConnectionLost
 from portway_sftp.listing import Listing
@@ -33,7 +36,7 @@ from portway_sftp.reading import Reading
 from portway_sftp.writing import Writing
 
 
-class SftpClient(Listing, Reading, Writing, Entries, Ownership):
+class SftpClient(Listing, Reading, Writing, Entries, Ownership, Batches):
     """A live SFTP connection. Paths are remote unless named ``local``.
 
     Relative remote paths start from ``default_directory`` (or the login
