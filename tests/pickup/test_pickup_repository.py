@@ -51,3 +51,16 @@ def test_a_live_owner_keeps_its_rows_a_silent_one_does_not(db: Database) -> None
     assert repository.owner_alive("alive") is True
     assert repository.owner_alive("dead") is False
     assert repository.owner_alive("unknown") is False
+
+
+def test_new_keys_are_taken_in_one_statement_and_known_ones_left_to_their_rows(db: Database) -> None:
+    a, b = PickupRepository(db, "in", "a"), PickupRepository(db, "in", "b")
+    assert a.take_new(["n1", "n2"]) == {"n1", "n2"}
+    assert b.take_new(["n1", "n3"]) == {"n3"}  # n1 has a row: b must look at it and compare-and-set
+    a.done_many(["n1", "n2"])
+    assert {k: r.state for k, r in b.look_many(["n1", "n2", "n3"]).items()} == {
+        "n1": "done",
+        "n2": "done",
+        "n3": "taken",
+    }
+    assert a.take_new([]) == set()

@@ -221,7 +221,11 @@ class PickupChannel:
         return f"{printable(found.relpath)}|{entry.size}|{entry.mtime:.6f}"
 
     def _take(self, group: list[Found]) -> int:
-        """Claim a group of files in the store and handle them (inline, or on the workers); how many."""
+        """Claim a group of files in the store and handle them (inline, or on the workers); how many.
+
+        The group's contents are read ahead in one batch where the source can
+        (SFTP: two round trips for the group, not two per file).
+        """
         try:
             keyed = self._keyed(group)
             # Files never seen (the usual case) are taken by one insert; the others by their rows.
@@ -245,6 +249,7 @@ class PickupChannel:
             if key in won
         ]
         self.report.add("taken", len(works))
+        works = prefetched(self.source, works, self.settings)
         if self.settings.max_concurrent == 1:
             return self._run_inline(works)
         return self._submit(works)
@@ -282,10 +287,8 @@ class PickupChannel:
         deleted) right after its service, so its done mark can wait for the
         group's one commit: a crash before it leaves the file moved away,
         never delivered again. A kept file stays in place: its mark goes to
-        the finisher at once. The contents are read ahead in one batch where
-        the source can (SFTP: a round trip for the group).
+        the finisher at once.
         """
-        works = prefetched(self.source, works, self.settings)
         marks: list[Finished] = []
         started = 0
         for work in works:
