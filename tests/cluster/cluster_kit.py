@@ -16,7 +16,7 @@ from portway import environment
 from portway.cli.env import _start
 from portway.environment import Environment
 from portway.serverlock import holder
-from portway.testing import ServerHandle, free_port
+from portway.testing import ServerHandle, allow_files, free_port
 
 
 def hello(version: str, name: str = "demo.hello") -> str:
@@ -135,7 +135,8 @@ def haproxy_binary() -> str | None:
 
 
 def make_node(folder: Path, name: str, pg_url: str, key_from: Path | None, **hotdeploy: Any) -> Node:
-    env = environment.create(folder / name, port=free_port())
+    # The test's folder is in file_roots: a file channel of a cluster test may watch a folder there.
+    env = allow_files(environment.create(folder / name, port=free_port()), folder)
     toml = env.toml_path.read_text().replace('url = ""', f'url = "{pg_url}"')
     for key, value in hotdeploy.items():
         toml = toml.replace("[hotdeploy]\n", f"[hotdeploy]\n{key} = {str(value).lower()}\n", 1)

@@ -9,7 +9,7 @@ import pytest
 from console_access import Admin, ConsoleClient, make_env
 
 from portway.environment import Environment
-from portway.testing import ServerHandle
+from portway.testing import ServerHandle, allow_files
 
 SERVICE = """
 from portway import Service
@@ -34,7 +34,7 @@ def inbox(tmp_path: Path) -> Path:
 def portway_env(tmp_path: Path, inbox: Path) -> Environment:
     from portway.runtime import Runtime
 
-    env = make_env(tmp_path)
+    env = allow_files(make_env(tmp_path), inbox)
     (env.pickup_dirs[0] / "fails.py").write_text(SERVICE)
     runtime = Runtime(env)
     try:

@@ -7,6 +7,15 @@ from pathlib import Path
 import pytest
 from pickup_kit import RECORDER, Recorded
 
+from portway.environment import Environment
+from portway.testing import allow_files
+
+
+@pytest.fixture
+def portway_env(portway_env: Environment, tmp_path: Path) -> Environment:
+    # A file channel may watch only folders in [security] file_roots: the test's folders are there.
+    return allow_files(portway_env, tmp_path)
+
 
 @pytest.fixture
 def recorded(tmp_path: Path) -> Recorded:

@@ -277,3 +277,16 @@ def test_a_file_left_in_progress_by_a_dead_server_is_put_back_and_delivered(
     recorded.wait(1)
     assert recorded.names() == ["left.txt"]
     wait_for(lambda: (inbox / ".done" / "left.txt").exists(), what="moved to .done")
+
+
+def test_a_folder_outside_file_roots_or_of_the_environment_is_refused(runtime: Any, tmp_path: Path) -> None:
+    # The channel reads, moves and deletes what it finds: a console session must not aim it at /etc.
+    for folder, says in (
+        ("/etc", "add the folder to [security] file_roots"),
+        (str(runtime.env.logs_dir), "log folder"),
+        ("relative/inbox", "absolute path"),
+    ):
+        with pytest.raises(PortwayError) as caught:
+            runtime.catalog.create("channel", "file", "bad", {"service": "pickup.record", "folder": folder})
+        assert "setting 'folder'" in str(caught.value) and says in str(caught.value), folder
+    assert runtime.catalog.list("channel", "file") == []

@@ -18,7 +18,7 @@ from portway.database import Database
 from portway.environment import Environment
 from portway.runtime import Runtime
 from portway.serverlock import holder
-from portway.testing import free_port
+from portway.testing import allow_files, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cluster"))
 from cluster_kit import Cluster, make_cluster
@@ -44,7 +44,7 @@ def stop(env: Environment, sig: int = signal.SIGTERM) -> None:
 def test_a_file_whose_service_was_killed_is_delivered_again_and_nothing_is_lost(
     tmp_path: Path, inbox: Path, recorded: Recorded
 ) -> None:
-    env = environment.create(tmp_path / "env", port=free_port())
+    env = allow_files(environment.create(tmp_path / "env", port=free_port()), tmp_path)
     configure(env, recorded, inbox, read_lock="none")
     recorded.slow(60)
     for name, text in (("a.txt", "first"), ("b.txt", "SLOW"), ("c.txt", "third")):
@@ -106,7 +106,7 @@ def test_channel_status_shows_the_poll_counts_lease_and_errors(
 ) -> None:
     from portway.testing import run_cli
 
-    env = environment.create(tmp_path / "env", port=free_port())
+    env = allow_files(environment.create(tmp_path / "env", port=free_port()), tmp_path)
     configure(env, recorded, inbox, read_lock="none")
     (inbox / "good.txt").write_text("fine")
     (inbox / "bad.txt").write_text("FAIL")

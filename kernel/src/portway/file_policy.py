@@ -68,8 +68,8 @@ class FilePolicy:
         if not any(real == root or root in real.parents for root in self.roots):
             allowed = ", ".join(str(root) for root in self.roots) or "none"
             return (
-                f"{shown} is outside the folders file settings may name ({allowed}); move the file "
-                f"into one of them or add its folder to [security] file_roots in {self.settings_file}"
+                f"{shown} is outside the folders file settings may name ({allowed}); move it into "
+                f"one of them or add the folder to [security] file_roots in {self.settings_file}"
             )
         return None
 

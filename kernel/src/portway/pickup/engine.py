@@ -33,10 +33,11 @@ from portway.pickup.status import PickupStatus
 
 log = structlog.get_logger("portway.pickup")
 
-LEASE_WAIT_S = 0.5
+LEASE_WAIT_S = 0.5  # how often a server without the lease looks whether it has it now
 OWNER_RECHECK_S = 2.0  # a file another live server holds: look again this often
-# Files claimed per store transaction: fewer commits, and no file claimed long before its turn.
-CLAIM_BATCH = 32  # how often a server without the lease looks whether it has it now
+# Files claimed (and marked done) per store transaction: fewer commits, and no file claimed
+# long before its turn.
+CLAIM_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,9 @@ class PickupChannel:
 
     def _ready(self, found: Found) -> bool:
         entry, settings = found.entry, self.settings
-        if entry.path in self.in_flight or entry.path in self.finished or self._key(found) in self.known_done:
+        if entry.path in self.in_flight or entry.path in self.finished:
+            return False
+        if self.known_done and self._key(found) in self.known_done:
             return False
         if settings.min_age_s and time.time() - entry.mtime < settings.min_age_s:
             return False

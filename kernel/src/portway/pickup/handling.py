@@ -76,6 +76,7 @@ class Handler:
         self.status = status
         self.service_missing = False  # reported once until a delivery works again
         self._made: set[str] = set()  # target folders made already (a deleted one: the rename fails once)
+        self._fixed: dict[tuple[str, str], str] = {}  # (folder, pattern) -> its target folder, made
 
     def handle(self, work: Work) -> Finished | None:
         """Run ``work``; when its service succeeded, move, delete or keep it and return it to mark done."""
@@ -243,16 +244,17 @@ class Handler:
         """Where ``path`` moves to (``move_to`` unless ``pattern``), its folder made once."""
         pattern = pattern or self.settings.move_to
         base = posixpath.dirname(path) if "/" in path else ""
-        folder_part = pattern[: -len("/{name}")]
-        if pattern.endswith("/{name}") and "{" not in folder_part:  # the usual ".done/{name}": no render
-            folder = self.source.join(base, folder_part)
-            target = self.source.join(folder, name)
-        else:
-            target = self.source.join(base, render(pattern, name, datetime.now()))
-            folder = posixpath.dirname(target)
+        fixed = self._fixed.get((base, pattern))
+        if fixed is not None:  # the usual ".done/{name}": the same folder for every file
+            return self.source.join(fixed, name)
+        target = self.source.join(base, render(pattern, name, datetime.now()))
+        folder = posixpath.dirname(target)
         if folder not in self._made:
             self.source.make_folders(folder)
             self._made.add(folder)
+        head = pattern[: -len("/{name}")]
+        if pattern.endswith("/{name}") and "{" not in head and "}" not in head:
+            self._fixed[(base, pattern)] = folder
         return target
 
     def _move(self, path: str, name: str, pattern: str) -> None:
@@ -266,6 +268,7 @@ class Handler:
             if self.source.stat(path) is None:
                 raise
             self._made.discard(folder)  # the target folder was removed meanwhile: make it again
+            self._fixed.clear()
             self.source.make_folders(folder)
             self.source.rename(path, target)
 

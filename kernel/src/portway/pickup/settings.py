@@ -8,11 +8,12 @@ with ``keep``, a ``move_to`` given with either.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from portway.pickup.names import DATE_EXAMPLE, TEMP_PATTERNS, is_candidate, render, sample_name
+from portway.settings_marks import FileSetting
 
 ReadLock = Literal["changed", "done_file", "rename", "none"]
 
@@ -151,7 +152,11 @@ class PickupSettings(BaseModel):
 class FileChannelSettings(PickupSettings):
     """A ``file`` channel: each complete new file in ``folder`` invokes ``service``."""
 
-    folder: str = Field(min_length=1, description="Folder on this machine to watch (absolute path)")
+    # A FileSetting: the channel reads, moves and deletes files there, so the folder must lie in
+    # [security] file_roots and never be one of the environment's own (keys, logs, cache).
+    folder: Annotated[str, FileSetting()] = Field(
+        min_length=1, description="Folder on this machine to watch (absolute path, in [security] file_roots)"
+    )
     inotify: bool = Field(True, description="Wake at once on file system events where the OS has them")
 
     @field_validator("folder")
