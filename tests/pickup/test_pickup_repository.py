@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,14 @@ def test_new_keys_are_taken_in_one_statement_and_known_ones_left_to_their_rows(d
         "n3": "taken",
     }
     assert a.take_new([]) == set()
+
+
+def test_new_keys_on_sqlite_too(tmp_path: Path) -> None:
+    db = Database.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        a, b = PickupRepository(db, "in", "a"), PickupRepository(db, "in", "b")
+        assert a.take_new(["n1", "n2"]) == {"n1", "n2"}
+        assert b.take_new(["n1", "n3", "n2", "n4"]) == {"n3", "n4"}
+        assert a.take_new(["n1"]) == set()  # its own row: taken already, not again
+    finally:
+        db.close()

@@ -14,8 +14,9 @@ TEMP_PATTERNS = ("*.part", "*~", "*.tmp", "*.portway-part", "*.portway-taking")
 TAKING_SUFFIX = ".portway-taking"
 DATE_EXAMPLE = "{date:%Y%m%d}"
 _FIELD = re.compile(r"\{(name|stem|suffix|date)(?::([^{}]*))?\}")
-# One regex for all temp patterns: a poll checks every name of the folder against them.
-_TEMPORARY = re.compile("|".join(fnmatch.translate(p) for p in TEMP_PATTERNS))
+# Every temp pattern is "*" and a suffix: a poll checks each name of its folder with one endswith.
+_TEMP_SUFFIXES = tuple(p[1:] for p in TEMP_PATTERNS)
+assert all(p.startswith("*") and not any(c in p[1:] for c in "*?[") for p in TEMP_PATTERNS)
 
 
 def render(pattern: str, name: str, when: datetime | None = None) -> str:
@@ -42,7 +43,7 @@ def render(pattern: str, name: str, when: datetime | None = None) -> str:
 
 def is_temporary(name: str) -> bool:
     """A dot-file (``.done/``, ``.error/``, editors' and portway's temp files) or a temp pattern."""
-    return name.startswith(".") or _TEMPORARY.match(name) is not None
+    return name.startswith(".") or name.endswith(_TEMP_SUFFIXES)
 
 
 def is_candidate(relpath: str, include: list[str], exclude: list[str]) -> bool:
@@ -55,14 +56,15 @@ def is_candidate(relpath: str, include: list[str], exclude: list[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _globs(include: tuple[str, ...], exclude: tuple[str, ...]) -> _Globs:
-    return _Globs(include, exclude)
+def _globs(include: tuple[str, ...], exclude: tuple[str, ...]) -> Globs:
+    return Globs(include, exclude)
 
 
-class _Globs:
-    """A channel's include and exclude globs, compiled once (a poll checks every name of its folder)."""
+class Globs:
+    """Include and exclude globs, compiled once (a poll checks every name of its folder against them)."""
 
     def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+        self.everything = "*" in include  # the default: no regex to run
         self.include = self._compiled(include)
         self.exclude = self._compiled(exclude)
 
@@ -77,16 +79,28 @@ class _Globs:
         )
 
     @staticmethod
-    def _match(compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None], relpath: str) -> bool:
+    def _match(
+        compiled: tuple[re.Pattern[str] | None, re.Pattern[str] | None], relpath: str, name: str
+    ) -> bool:
         names, paths = compiled
-        if names is not None and names.match(posixpath.basename(relpath)):
+        if names is not None and names.match(name):
             return True
         return paths is not None and paths.match(relpath) is not None
 
     def takes(self, relpath: str) -> bool:
-        if any(is_temporary(part) for part in relpath.split("/")):
+        """Whether ``relpath`` passes the temp rules, one include glob and no exclude glob."""
+        if "/" in relpath:
+            if any(is_temporary(part) for part in relpath.split("/")):
+                return False
+            name = posixpath.basename(relpath)
+        elif is_temporary(relpath):
             return False
-        return self._match(self.include, relpath) and not self._match(self.exclude, relpath)
+        else:
+            name = relpath
+        included = self.everything or self._match(self.include, relpath, name)
+        return included and not (
+            self.exclude != (None, None) and self._match(self.exclude, relpath, name)
+        )
 
 
 def sample_name(include: list[str]) -> str:

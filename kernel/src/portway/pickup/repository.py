@@ -96,11 +96,21 @@ class PickupRepository:
         with self.db.transaction(write=True) as tx:
             for first in range(0, len(keys), 200):
                 chunk = keys[first : first + 200]
-                rows = tx.all(
+                inserted = tx.execute(
                     "INSERT INTO pickup_files (channel, key, state, attempts, owner, updated_at) VALUES "
                     + ", ".join(["(?, ?, 'taken', 0, ?, ?)"] * len(chunk))
-                    + " ON CONFLICT (channel, key) DO NOTHING RETURNING key",
+                    + " ON CONFLICT (channel, key) DO NOTHING",
                     [value for key in chunk for value in (self.channel, key, self.owner, now)],
+                )
+                if inserted == len(chunk):  # the usual case: no row existed, no need to ask which
+                    won.update(chunk)
+                    continue
+                # Ours are the rows with this very insert's owner and time (RETURNING would say
+                # so too, but costs every insert a fetched row).
+                rows = tx.all(
+                    "SELECT key FROM pickup_files WHERE channel = ? AND owner = ? AND updated_at = ? "
+                    f"AND state = 'taken' AND key IN ({', '.join('?' * len(chunk))})",
+                    (self.channel, self.owner, now, *chunk),
                 )
                 won.update(row["key"] for row in rows)
         return won

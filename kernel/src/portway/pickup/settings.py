@@ -7,12 +7,13 @@ with ``keep``, a ``move_to`` given with either.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from portway.pickup.names import DATE_EXAMPLE, TEMP_PATTERNS, is_candidate, render, sample_name
+from portway.pickup.names import DATE_EXAMPLE, TEMP_PATTERNS, Globs, is_candidate, render, sample_name
 from portway.settings_marks import FileSetting
 
 ReadLock = Literal["changed", "done_file", "rename", "none"]
@@ -146,7 +147,11 @@ class PickupSettings(BaseModel):
         """Whether a file at ``relpath`` (below the folder, '/'-separated) is one this channel takes."""
         if "/" in relpath and not self.recursive:
             return False
-        return is_candidate(relpath, self.include, self.exclude)
+        return self._compiled_globs.takes(relpath)
+
+    @functools.cached_property
+    def _compiled_globs(self) -> Globs:
+        return Globs(tuple(self.include), tuple(self.exclude))
 
 
 class FileChannelSettings(PickupSettings):
