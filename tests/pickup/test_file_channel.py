@@ -290,3 +290,25 @@ def test_a_folder_outside_file_roots_or_of_the_environment_is_refused(runtime: A
             runtime.catalog.create("channel", "file", "bad", {"service": "pickup.record", "folder": folder})
         assert "setting 'folder'" in str(caught.value) and says in str(caught.value), folder
     assert runtime.catalog.list("channel", "file") == []
+
+
+def test_a_poll_finishing_after_the_channel_stopped_starts_no_new_watch(inbox: Path) -> None:
+    # The channel's last poll may report the folder readable after stop closed the watch; that
+    # used to start a fresh watchdog observer (two threads) that nothing would ever stop.
+    from types import SimpleNamespace
+
+    from portway.pickup.local import FolderWatch
+
+    pokes: list[int] = []
+    channel = SimpleNamespace(
+        settings=SimpleNamespace(folder=str(inbox)), name="in", poke=lambda: pokes.append(1)
+    )
+    before = {t.ident for t in threading.enumerate()}
+    watch = FolderWatch(channel, recursive=False)  # type: ignore[arg-type]
+    watch(True)
+    (inbox / "a.txt").write_text("x")
+    wait_for(lambda: bool(pokes), what="a poke from the watch")
+    watch.close()
+    watch(True)
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == []

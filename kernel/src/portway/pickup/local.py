@@ -30,13 +30,16 @@ class FolderWatch:
         self.recursive = recursive
         self._observer: Any = None
         self._lock = threading.Lock()
+        self._closed = False  # the channel stops: a poll still under way must not start a new watch
 
     def __call__(self, readable: bool) -> None:
         with self._lock:
+            if self._closed:
+                return
             if readable and self._observer is None:
                 self._start()
             elif not readable and self._observer is not None:
-                self.close()  # the folder went away: its watch is dead; a new one when it is back
+                self._stop()  # the folder went away: its watch is dead; a new one when it is back
 
     def _start(self) -> None:
         from watchdog.events import (
@@ -74,6 +77,12 @@ class FolderWatch:
         self._observer = observer
 
     def close(self) -> None:
+        """Stop watching for good (the channel stops)."""
+        with self._lock:
+            self._closed = True
+            self._stop()
+
+    def _stop(self) -> None:
         observer, self._observer = self._observer, None
         if observer is not None:
             observer.stop()
