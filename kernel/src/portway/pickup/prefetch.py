@@ -13,14 +13,15 @@ from dataclasses import replace
 
 from portway.pickup.handling import Work
 from portway.pickup.settings import PickupSettings
-from portway.pickup.source import Source, read_many
+from portway.pickup.source import Source
 
 BUDGET_BYTES = 8 * 1024 * 1024  # contents held in memory ahead of their services, per channel
 
 
 def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> list[Work]:
     """``works`` with the content of those that will run read ahead in one batch."""
-    if settings.read_lock == "rename" or not hasattr(source, "read_many"):
+    batch = getattr(source, "read_many", None)
+    if batch is None or settings.read_lock == "rename":
         return works  # one file at a time costs a local folder nothing more
     wanted: list[int] = []
     budget = BUDGET_BYTES
@@ -34,7 +35,7 @@ def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> l
         wanted.append(index)
     if len(wanted) < 2:
         return works
-    contents = read_many(source, [works[i].entry.path for i in wanted])
+    contents: list[bytes | Exception] = batch([works[i].entry.path for i in wanted])
     ahead = list(works)
     for index, content in zip(wanted, contents, strict=True):
         if isinstance(content, bytes):

@@ -30,10 +30,9 @@ class Source(Protocol):
     """A folder a pickup channel watches: list it, read or stream a file, rename, delete, make folders.
 
     A source may also offer ``read_many(paths) -> list[bytes | Exception]``
-    and ``rename_many(pairs) -> list[Exception | None]`` (one result per
-    path or pair, in order), to read or move a group of files in fewer round
-    trips; without them the engine does one file at a time
-    (:func:`read_many`, :func:`rename_many`).
+    (one result per path, in order) to read a group of files in fewer round
+    trips; without it the engine reads one file at a time
+    (:mod:`portway.pickup.prefetch`).
     """
 
     connection: str | None  # the connection's name (remote sources), for the service's ``request.meta``
@@ -138,33 +137,3 @@ class LocalSource:
     def make_folders(self, folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
 
-
-def read_many(source: Source, paths: list[str]) -> list[bytes | Exception]:
-    """The content of each path, or why it could not be read, in the source's fewest round trips."""
-    batch = getattr(source, "read_many", None)
-    if batch is not None:
-        found: list[bytes | Exception] = batch(paths)
-        return found
-    results: list[bytes | Exception] = []
-    for path in paths:
-        try:
-            results.append(source.read(path))
-        except Exception as exc:
-            results.append(exc)
-    return results
-
-
-def rename_many(source: Source, pairs: list[tuple[str, str]]) -> list[Exception | None]:
-    """Rename each (source, target) pair as :meth:`Source.rename` does; per pair ``None`` or its error."""
-    batch = getattr(source, "rename_many", None)
-    if batch is not None:
-        done: list[Exception | None] = batch(pairs)
-        return done
-    results: list[Exception | None] = []
-    for old, new in pairs:
-        try:
-            source.rename(old, new)
-            results.append(None)
-        except Exception as exc:
-            results.append(exc)
-    return results
