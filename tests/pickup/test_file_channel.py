@@ -284,6 +284,7 @@ def test_a_folder_outside_file_roots_or_of_the_environment_is_refused(runtime: A
     for folder, says in (
         ("/etc", "add the folder to [security] file_roots"),
         (str(runtime.env.logs_dir), "log folder"),
+        (str(runtime.env.root), "holds this environment's"),  # its keys, settings and database
         ("relative/inbox", "absolute path"),
     ):
         with pytest.raises(PortwayError) as caught:

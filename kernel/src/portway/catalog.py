@@ -219,7 +219,7 @@ class Catalog:
             if value is None or envvars.has_reference(value):
                 continue  # unset, or resolved (and checked) only when used
             for path in mark.paths(value):
-                problem = self.files.problem(path)
+                problem = self.files.problem(path, folder=mark.folder)
                 if problem is not None:
                     raise SettingError(label, key, problem)
 

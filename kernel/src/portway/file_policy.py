@@ -52,8 +52,12 @@ class FilePolicy:
             roots += _certifi_folder()
         return cls(tuple(roots), _own_files(env), str(env.toml_path))
 
-    def problem(self, value: str) -> str | None:
-        """Why ``value`` may not be used as a file setting, or ``None`` when it may."""
+    def problem(self, value: str, folder: bool = False) -> str | None:
+        """Why ``value`` may not be used as a file setting, or ``None`` when it may.
+
+        A ``folder`` setting (a pickup channel's, which moves and deletes what
+        it finds) may also not hold any of the environment's own files.
+        """
         given = Path(value).expanduser()
         if not given.is_absolute():
             return (
@@ -65,6 +69,11 @@ class FilePolicy:
         for guarded in self.protected:
             if guarded.covers(real) or _same_file(real, guarded.path):
                 return f"{shown} is this environment's {guarded.what}; no setting may name it"
+            if folder and real in guarded.path.parents:
+                return (
+                    f"{shown} holds this environment's {guarded.what}; name a folder of its own "
+                    "(e.g. a subfolder) instead"
+                )
         if not any(real == root or root in real.parents for root in self.roots):
             allowed = ", ".join(str(root) for root in self.roots) or "none"
             return (

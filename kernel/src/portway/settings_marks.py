@@ -66,6 +66,7 @@ class FileSetting:
     """
 
     paths: Callable[[Any], Iterable[str]] = _one_path
+    folder: bool = False  # names a folder the server writes in: it may not hold the environment's files
 
 
 @dataclass(frozen=True)

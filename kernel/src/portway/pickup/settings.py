@@ -159,7 +159,7 @@ class FileChannelSettings(PickupSettings):
 
     # A FileSetting: the channel reads, moves and deletes files there, so the folder must lie in
     # [security] file_roots and never be one of the environment's own (keys, logs, cache).
-    folder: Annotated[str, FileSetting()] = Field(
+    folder: Annotated[str, FileSetting(folder=True)] = Field(
         min_length=1, description="Folder on this machine to watch (absolute path, in [security] file_roots)"
     )
     inotify: bool = Field(True, description="Wake at once on file system events where the OS has them")
