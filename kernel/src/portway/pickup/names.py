@@ -98,9 +98,7 @@ class Globs:
         else:
             name = relpath
         included = self.everything or self._match(self.include, relpath, name)
-        return included and not (
-            self.exclude != (None, None) and self._match(self.exclude, relpath, name)
-        )
+        return included and not (self.exclude != (None, None) and self._match(self.exclude, relpath, name))
 
 
 def sample_name(include: list[str]) -> str:

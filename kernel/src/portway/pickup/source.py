@@ -136,4 +136,3 @@ class LocalSource:
 
     def make_folders(self, folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
-
