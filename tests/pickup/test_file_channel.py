@@ -12,6 +12,7 @@ import pytest
 from pickup_kit import FAST, Recorded, wait_for
 
 from portway.errors import PortwayError
+from portway.pickup.source import LocalSource
 
 
 @pytest.fixture
@@ -285,6 +286,7 @@ def test_a_folder_outside_file_roots_or_of_the_environment_is_refused(runtime: A
         ("/etc", "add the folder to [security] file_roots"),
         (str(runtime.env.logs_dir), "log folder"),
         (str(runtime.env.root), "holds this environment's"),  # its keys, settings and database
+        ("/etc/ssl/certs", "keys or certificates"),  # a default file root, for reading only
         ("relative/inbox", "absolute path"),
     ):
         with pytest.raises(PortwayError) as caught:
@@ -313,3 +315,46 @@ def test_a_poll_finishing_after_the_channel_stopped_starts_no_new_watch(inbox: P
     watch(True)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert left == []
+
+
+def test_a_channel_stopped_mid_group_gives_back_the_files_it_never_started(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    recorded.slow(1.0)
+    (inbox / "a0.txt").write_text("SLOW")
+    for index in range(1, 6):
+        (inbox / f"a{index}.txt").write_text("quick")
+    open_channel(runtime, "in", inbox, read_lock="none", sort_by="name")
+    wait_for(lambda: recorded.started() == ["a0.txt"], what="the slow first file in its service")
+    repository = runtime.idempotent_repository("in")
+    assert repository.counts() == {"taken": 6}  # the whole group claimed at once
+    runtime.catalog.delete("channel", "file", "in")
+    runtime.refresh()  # stops the channel: it finishes a0 (drain), starts nothing more
+    assert recorded.names() == ["a0.txt"]
+    assert repository.counts() == {"done": 1}  # the five never started have no row: new files again
+    assert sorted(p.name for p in inbox.iterdir()) == [
+        ".done",
+        "a1.txt",
+        "a2.txt",
+        "a3.txt",
+        "a4.txt",
+        "a5.txt",
+    ]
+
+
+def test_a_done_file_still_in_place_is_moved_and_not_delivered_again(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    from portway.pickup.scanning import key_of, scan
+    from portway.pickup.settings import FileChannelSettings
+
+    (inbox / "old.txt").write_text("handled before its move failed")
+    found = scan(LocalSource(), FileChannelSettings(service="pickup.record", folder=str(inbox)))[0]
+    repository = runtime.idempotent_repository("in")
+    repository.take_new([key_of(found)])
+    repository.done_many([key_of(found)])
+    open_channel(runtime, "in", inbox, read_lock="none")
+    wait_for(lambda: (inbox / ".done" / "old.txt").exists(), what="moved")
+    time.sleep(0.5)
+    assert recorded.rows() == []
+    assert repository.counts() == {"done": 1}

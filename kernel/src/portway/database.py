@@ -130,7 +130,10 @@ class Database:
         Commits when the block ends, rolls back when it raises.
         """
         serial = write and self.dialect == "sqlite"
-        with self._connection() as conn, self._writer if serial else contextlib.nullcontext():
+        if serial and getattr(self._local, "writing", False):
+            # The writer lock is not reentrant: say so instead of waiting on ourselves for ever.
+            raise RuntimeError("a write transaction inside another on the same thread")
+        with self._connection() as conn, self._writing() if serial else contextlib.nullcontext():
             tx = Tx(conn, self.dialect)
             tx.execute("BEGIN IMMEDIATE" if serial else "BEGIN")
             try:
@@ -139,6 +142,15 @@ class Database:
                 self._rollback(conn)
                 raise
             tx.execute("COMMIT")
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        with self._writer:
+            self._local.writing = True
+            try:
+                yield
+            finally:
+                self._local.writing = False
 
     def create_tables(self, ddl: Sequence[str]) -> None:
         """Run ``CREATE TABLE IF NOT EXISTS`` statements; types are written for both engines."""

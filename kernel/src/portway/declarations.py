@@ -129,6 +129,10 @@ class IdempotentRepository(Protocol):
         """Take the ``keys`` that have no row yet (one statement); the keys it won."""
         ...
 
+    def release(self, rows: list[tuple[str, PickupRecord | None]]) -> None:
+        """Give back claims never started: drop new rows, put retaken ones back as they were."""
+        ...
+
     def done(self, key: str) -> None: ...
 
     def done_many(self, keys: list[str]) -> None:

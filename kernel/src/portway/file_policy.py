@@ -42,6 +42,9 @@ class FilePolicy:
     roots: tuple[Path, ...]
     protected: tuple[Protected, ...] = ()
     settings_file: str = "portway.toml"
+    # Key and certificate folders (the default roots but ENV): files may be read there, but no
+    # folder setting, which moves and deletes what it finds, may name them.
+    key_folders: tuple[Path, ...] = ()
 
     @classmethod
     def of(cls, env: Environment) -> FilePolicy:
@@ -50,7 +53,10 @@ class FilePolicy:
         roots = [_real(env.root / Path(root).expanduser()) for root in security.file_roots]
         if "file_roots" not in security.model_fields_set:
             roots += _certifi_folder()
-        return cls(tuple(roots), _own_files(env), str(env.toml_path))
+        from portway.environment import DEFAULT_FILE_ROOTS
+
+        keys = [_real(Path(root).expanduser()) for root in DEFAULT_FILE_ROOTS if root != "."]
+        return cls(tuple(roots), _own_files(env), str(env.toml_path), tuple(keys + _certifi_folder()))
 
     def problem(self, value: str, folder: bool = False) -> str | None:
         """Why ``value`` may not be used as a file setting, or ``None`` when it may.
@@ -74,6 +80,8 @@ class FilePolicy:
                     f"{shown} holds this environment's {guarded.what}; name a folder of its own "
                     "(e.g. a subfolder) instead"
                 )
+        if folder and any(real == keys or keys in real.parents for keys in self.key_folders):
+            return f"{shown} is a folder of keys or certificates; name a folder of its own"
         if not any(real == root or root in real.parents for root in self.roots):
             allowed = ", ".join(str(root) for root in self.roots) or "none"
             return (

@@ -10,13 +10,11 @@ reported once per change of state and retried at the next interval.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import structlog
 
@@ -27,8 +25,9 @@ from portway.pickup.handling import Finished, Handler, Work
 from portway.pickup.names import TAKING_SUFFIX, printable, render
 from portway.pickup.prefetch import prefetched
 from portway.pickup.readlock import StableFiles
+from portway.pickup.scanning import Found, key_of, scan
 from portway.pickup.settings import PickupSettings
-from portway.pickup.source import Entry, Source
+from portway.pickup.source import Source
 from portway.pickup.status import PickupStatus
 
 log = structlog.get_logger("portway.pickup")
@@ -38,15 +37,6 @@ OWNER_RECHECK_S = 2.0  # a file another live server holds: look again this often
 # Files claimed (and marked done) per store transaction: fewer commits, and no file claimed
 # long before its turn.
 CLAIM_BATCH = 64
-
-
-@dataclass(frozen=True)
-class Found:
-    """A file a poll may take: its entry, its path below the folder, the folder's other names."""
-
-    entry: Entry
-    relpath: str
-    siblings: frozenset[str]
 
 
 class PickupChannel:
@@ -73,6 +63,7 @@ class PickupChannel:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._next_retry: float | None = None
+        self._landing = threading.Lock()  # ``finished`` is written by the finisher, pruned by polls
         self._listed_at = 0.0
         self.on_poll: Callable[[bool], None] | None = None  # told whether the folder could be listed
         self._thread = threading.Thread(target=self._run, name=f"pickup-{name}", daemon=True)
@@ -121,7 +112,12 @@ class PickupChannel:
             if self.lease.held():
                 if not recovered:
                     recovered = self._recover()
-                delay = self._poll()
+                try:
+                    delay = self._poll()
+                except Exception as exc:  # a last guard: the channel polls again, it never dies
+                    self.report.error("poll", describe(exc))
+                    log.error("pickup_poll_failed", channel=self.name, error=describe(exc))
+                    delay = self.settings.poll_interval_s
             else:
                 recovered = False
             self._wake.wait(delay)
@@ -132,10 +128,10 @@ class PickupChannel:
         if self.settings.read_lock != "rename":
             return True
         try:
-            for found in self._scan(taking=True):
+            for found in scan(self.source, self.settings, taking=True):
                 original = found.entry.path[: -len(TAKING_SUFFIX)]
                 relpath = found.relpath[: -len(TAKING_SUFFIX)]
-                record = self.repository.look(self._key(Found(found.entry, relpath, found.siblings)))
+                record = self.repository.look(key_of(Found(found.entry, relpath, found.siblings)))
                 theirs = (
                     record is not None and record.state == "taken" and record.owner != self.repository.owner
                 )
@@ -152,9 +148,10 @@ class PickupChannel:
         settings = self.settings
         self.report.polled()
         self._listed_at = time.monotonic()
-        self.finished = {p: t for p, t in self.finished.items() if t >= self._listed_at}
+        with self._landing:
+            self.finished = {p: t for p, t in self.finished.items() if t >= self._listed_at}
         try:
-            listed = self._scan()
+            listed = scan(self.source, self.settings)
         except Exception as exc:
             self._folder_failed(exc)
             return settings.poll_interval_s
@@ -175,34 +172,15 @@ class PickupChannel:
             delay = min(delay, settings.read_lock_check_interval_s)
         if self._next_retry is not None:
             delay = min(delay, max(0.05, self._next_retry - time.time()))
-        if len(ready) >= settings.max_files_per_poll:
+        if started and len(ready) >= settings.max_files_per_poll:  # more may wait: poll again at once
             delay = 0.0
         return delay
-
-    def _scan(self, taking: bool = False) -> list[Found]:
-        found: list[Found] = []
-        folders = [(self.settings.folder, "")]
-        while folders:
-            folder, prefix = folders.pop()
-            entries = self.source.list(folder)
-            names = frozenset(e.name for e in entries)
-            for entry in entries:
-                relpath = prefix + entry.name
-                if entry.is_dir:
-                    if self.settings.recursive and not entry.name.startswith("."):
-                        folders.append((entry.path, relpath + "/"))
-                elif taking:
-                    if entry.name.endswith(TAKING_SUFFIX):
-                        found.append(Found(entry, relpath, names))
-                elif self.settings.takes(relpath):
-                    found.append(Found(entry, relpath, names))
-        return found
 
     def _ready(self, found: Found) -> bool:
         entry, settings = found.entry, self.settings
         if entry.path in self.in_flight or entry.path in self.finished:
             return False
-        if self.known_done and self._key(found) in self.known_done:
+        if self.known_done and key_of(found) in self.known_done:
             return False
         if settings.min_age_s and time.time() - entry.mtime < settings.min_age_s:
             return False
@@ -217,17 +195,12 @@ class PickupChannel:
     def _done_markers(self, found: Found) -> set[str]:
         return {render(self.settings.done_file_name, n) for n in found.siblings if n != found.entry.name}
 
-    def _key(self, found: Found, content: bytes | None = None) -> str:
-        if content is not None:
-            return "sha256:" + hashlib.sha256(content).hexdigest()
-        entry = found.entry
-        return f"{printable(found.relpath)}|{entry.size}|{entry.mtime:.6f}"
-
     def _take(self, group: list[Found]) -> int:
         """Claim a group of files in the store and handle them (inline, or on the workers); how many.
 
         The group's contents are read ahead in one batch where the source can
-        (SFTP: two round trips for the group, not two per file).
+        (SFTP: two round trips for the group, not two per file). Claims not
+        started (the channel stopped, the lease was lost) are given back.
         """
         try:
             keyed = self._keyed(group)
@@ -251,14 +224,27 @@ class PickupChannel:
             for found, key, content in keyed
             if key in won
         ]
-        self.report.add("taken", len(works))
         works = prefetched(self.source, works, self.settings)
-        if self.settings.max_concurrent == 1:
-            return self._run_inline(works)
-        return self._submit(works)
+        run = self._run_inline if self.settings.max_concurrent == 1 else self._submit
+        started = run(works)
+        self.report.add("taken", started)
+        if started < len(works):
+            self._give_back([(w.key, records.get(w.key)) for w in works[started:]])
+        return started
+
+    def _go_on(self) -> bool:
+        """Whether to start the next claimed file: not when stopping or no longer the lease holder."""
+        return not self._stopping.is_set() and self.lease.held()
+
+    def _give_back(self, rows: list[tuple[str, PickupRecord | None]]) -> None:
+        try:
+            self.repository.release(rows)
+        except Exception as exc:  # left 'taken' by us: retaken by our next poll, or after our end
+            log.warning("pickup_release_failed", channel=self.name, files=len(rows), error=describe(exc))
 
     def _keyed(self, group: list[Found]) -> list[tuple[Found, str, bytes | None]]:
         keyed: list[tuple[Found, str, bytes | None]] = []
+        keys: set[str] = set()
         for found in group:
             content = None
             if self.settings.idempotent_key == "content_hash":
@@ -266,15 +252,18 @@ class PickupChannel:
                 if len(content) != found.entry.size:  # still being written after all
                     self.stable.forget(found.entry.path)
                     continue
-            keyed.append((found, self._key(found, content), content))
+            key = key_of(found, content)
+            if key not in keys:  # two files of one content (content_hash): the first one only
+                keys.add(key)
+                keyed.append((found, key, content))
         return keyed
 
     def _submit(self, works: list[Work]) -> int:
-        """Hand each file to a worker as a slot frees (``max_concurrent`` above 1)."""
+        """Hand each file to a worker as a slot frees (``max_concurrent`` above 1); how many."""
         started = 0
         for work in works:
             self._slots.acquire()
-            if self._stopping.is_set():  # stopped waiting for a slot: the row stays taken, retaken later
+            if not self._go_on():
                 self._slots.release()
                 break
             self.in_flight.add(work.entry.path)
@@ -285,17 +274,16 @@ class PickupChannel:
     def _run_inline(self, works: list[Work]) -> int:
         """Run a group's services one after another on the poller thread (``max_concurrent`` 1).
 
-        With one file at a time a worker thread gains nothing, and handing each
-        file to one cost more than the service call. Each file is moved (or
-        deleted) right after its service, so its done mark can wait for the
-        group's one commit: a crash before it leaves the file moved away,
-        never delivered again. A kept file stays in place: its mark goes to
-        the finisher at once.
+        A worker thread gains nothing for one file at a time, and the hand-off
+        cost more than the service call. Each file is moved (or deleted) right
+        after its service, so its done mark can wait for the group's commit: a
+        crash before it leaves the file moved away, never delivered again. A
+        kept file stays in place: its mark goes to the finisher at once.
         """
         marks: list[Finished] = []
         started = 0
         for work in works:
-            if self._stopping.is_set():  # the rest stay 'taken': a restart delivers them
+            if not self._go_on():
                 break
             self.in_flight.add(work.entry.path)
             started += 1
@@ -307,7 +295,7 @@ class PickupChannel:
             else:
                 marks.append(finished)
         if marks:
-            self.finisher.commit(marks)
+            self.finisher.commit(marks, self._stopping.is_set)
         return started
 
     def _handle(self, work: Work) -> Finished | None:
@@ -371,7 +359,8 @@ class PickupChannel:
     def _landed(self, work: Work, done: bool = False) -> None:
         if done and self.settings.keep:
             self.known_done.add(work.key)
-        self.finished[work.entry.path] = time.monotonic()
+        with self._landing:
+            self.finished[work.entry.path] = time.monotonic()
         self.in_flight.discard(work.entry.path)
 
     def _folder_failed(self, exc: BaseException) -> None:

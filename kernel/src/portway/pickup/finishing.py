@@ -81,14 +81,20 @@ class Finisher:
             if group:
                 self.commit(group)
 
-    def commit(self, group: list[Finished]) -> None:
-        """Mark ``group`` done in one transaction (retried while the store is away)."""
+    def commit(self, group: list[Finished], giving_up: Callable[[], bool] = lambda: False) -> None:
+        """Mark ``group`` done in one transaction, retried while the store is away until ``giving_up``.
+
+        Given up (the channel stops), moved files keep a ``taken`` row and are
+        not delivered again; kept ones are, at the next start.
+        """
         while True:
             try:
                 self.repository.done_many([f.key for f in group])
+                self.on_done(len(group))
                 break
             except Exception as exc:  # the store is away: the files stay in flight, committed when it is back
                 log.error("pickup_done_failed", channel=self.channel, files=len(group), error=describe(exc))
+                if giving_up():
+                    break
                 threading.Event().wait(RETRY_S)
-        self.on_done(len(group))
         self.finish(group)

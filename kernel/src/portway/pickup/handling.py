@@ -1,8 +1,10 @@
 """One taken file: read it (or hand over a path), run the service, then move, delete or keep it.
 
-The repository row goes ``done`` after the service succeeded and before the
-file is moved: a crash between the two leaves a ``done`` file in place, which
-the next poll moves without delivering it again.
+The file is moved (deleted, kept) right after its service succeeded, and its
+repository row goes ``done`` in a group commit after that: a crash between
+the two leaves the file moved away with a ``taken`` row, never delivered
+again. A ``done`` file still in place (its move failed) is moved by the
+next poll without being delivered again, and marked done once more.
 """
 
 from __future__ import annotations
@@ -80,9 +82,9 @@ class Handler:
 
     def handle(self, work: Work) -> Finished | None:
         """Run ``work``; when its service succeeded, move, delete or keep it and return it to mark done."""
-        if work.action == "finish":
+        if work.action == "finish":  # done before, not moved: move it, and it is done again
             self._after_success(work, work.entry.path)
-            return None
+            return Finished(work.key, work)
         if work.action == "fail":
             self._after_failure(work, work.entry.path)
             return None
@@ -239,6 +241,14 @@ class Handler:
             log.error(
                 "pickup_move_failed", channel=self.channel, file=printable(work.relpath), error=describe(exc)
             )
+            if work.action == "fail":  # retaken to be moved aside: failed again, not a file to run
+                self._restore_failed(work, describe(exc))
+
+    def _restore_failed(self, work: Work, message: str) -> None:
+        try:
+            self.repository.failed(work.key, message)
+        except Exception as exc:  # left 'taken': the next start runs it once more
+            log.error("pickup_store_failed", channel=self.channel, error=describe(exc))
 
     def _target(self, path: str, name: str, pattern: str | None = None) -> str:
         """Where ``path`` moves to (``move_to`` unless ``pattern``), its folder made once."""

@@ -35,9 +35,13 @@ def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> l
         wanted.append(index)
     if len(wanted) < 2:
         return works
-    contents: list[bytes | Exception] = batch([works[i].entry.path for i in wanted])
+    try:
+        contents: list[bytes | Exception] = batch([works[i].entry.path for i in wanted])
+    except Exception:  # the connection broke twice: each file is read, and fails, at its turn
+        return works
     ahead = list(works)
     for index, content in zip(wanted, contents, strict=True):
-        if isinstance(content, bytes):
+        # Only a whole file: a short answer (or a changed file) is read again at its turn.
+        if isinstance(content, bytes) and len(content) == works[index].entry.size:
             ahead[index] = replace(works[index], content=content)
     return ahead

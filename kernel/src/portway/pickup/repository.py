@@ -132,6 +132,30 @@ class PickupRepository:
             == 1
         )
 
+    def release(self, rows: list[tuple[str, PickupRecord | None]]) -> None:
+        """Give back claims whose files never started: a new row goes, a retaken one is as it was.
+
+        Only rows still ``taken`` by us change, so a file someone else took
+        meanwhile keeps its row.
+        """
+        if not rows:
+            return
+        with self.db.transaction(write=True) as tx:
+            for key, before in rows:
+                mine = (self.channel, key, self.owner)
+                if before is None:
+                    tx.execute(
+                        "DELETE FROM pickup_files WHERE channel = ? AND key = ? AND owner = ? "
+                        "AND state = 'taken'",
+                        mine,
+                    )
+                else:
+                    tx.execute(
+                        "UPDATE pickup_files SET state = ?, owner = ?, updated_at = ? "
+                        "WHERE channel = ? AND key = ? AND owner = ? AND state = 'taken'",
+                        (before.state, before.owner, before.updated_at, *mine),
+                    )
+
     def done(self, key: str) -> None:
         self.done_many([key])
 

@@ -186,14 +186,36 @@ class Batches(SftpConnection):
         reads, closes = self._call(paths[min(small)], send)
         for index in small:
             del opened[index]  # its close is sent: the server frees it, whatever comes next
+        short: list[int] = []
         for index, num in reads.items():
             kind, msg = self._answer(replies, num, paths[index])
             if kind == CMD_DATA:
-                results[index] = msg.get_string()  # a short answer: the file shrank; keep what is there
+                data = msg.get_string()
+                results[index] = data
+                if len(data) < small[index].size:
+                    short.append(index)  # servers may answer a read with less than asked
             else:
                 results[index] = _read_answer(client, kind, msg, paths[index])
         for num, index in zip(closes, small, strict=True):
             self._answer(replies, num, paths[index])  # read ignores a failed close; so do we
+        for index in short:  # its handle is closed: open it again and read it the way that asks for the rest
+            self._read_again(paths[index], index, results, opened)
+
+    def _read_again(
+        self, path: str, index: int, results: list[bytes | FileError], opened: dict[int, _Open]
+    ) -> None:
+        try:
+            attrs, handle = self._call(path, lambda: transfer.stat_and_open(self._sftp, path))
+        except FileError as exc:
+            if is_broken(exc):
+                raise
+            results[index] = exc
+            return
+        if handle is None:
+            results[index] = IsADirectory(path, "is a directory, not a file")
+            return
+        opened[index] = _Open(handle, attrs.st_size or 0, wanted=True)
+        self._read_big(path, index, results, opened)
 
     def _read_big(
         self, path: str, index: int, results: list[bytes | FileError], opened: dict[int, _Open]
