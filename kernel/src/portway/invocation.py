@@ -9,9 +9,8 @@ discarded when the call's error says they broke.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from random import getrandbits
 from typing import TYPE_CHECKING, Any
 
@@ -186,24 +185,10 @@ class Invoker:
             self._limiter.set(limiter)
             return limiter
 
-    @contextmanager
-    def _outcome(self, deployed: Deployed, invocation: Invocation, channel_type: str) -> Iterator[None]:
+    def _outcome(self, deployed: Deployed, invocation: Invocation, channel_type: str) -> _Outcome:
         """Count the call, give borrowed clients back (discarding broken ones), wrap the service's error."""
         calls = None if self.stats is None else self.stats.calls(deployed.name, channel_type)
-        started = 0.0 if calls is None else calls.start()
-        failed = True  # until the body ends normally: an error, a timeout's cancel, a shutdown
-        try:
-            yield
-            failed = False
-        except BaseException as exc:
-            invocation.lease.mark(exc)
-            if isinstance(exc, ServiceFailed) or not isinstance(exc, Exception):
-                raise
-            raise self._failed(deployed, invocation, exc) from exc
-        finally:
-            if calls is not None:
-                calls.finish(started, failed)
-            invocation.lease.release()
+        return _Outcome(self, deployed, invocation, calls)
 
     def _prepare(self, deployed: Deployed, request: Request, cid: str | None) -> tuple[Service, Invocation]:
         invocation = Invocation(self, cid or new_cid())
@@ -226,3 +211,32 @@ class Invoker:
             exc_info=exc,
         )
         return ServiceFailed(deployed.name, invocation.cid, exc)
+
+
+class _Outcome:
+    """The block around a service's ``handle``: a class, not a generator, as it runs on every call."""
+
+    __slots__ = ("calls", "deployed", "invocation", "invoker", "started")
+
+    def __init__(self, invoker: Invoker, deployed: Deployed, invocation: Invocation, calls: Any) -> None:
+        self.invoker = invoker
+        self.deployed = deployed
+        self.invocation = invocation
+        self.calls = calls
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        if self.calls is not None:
+            self.started = self.calls.start()
+
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
+        # Failed unless the body ended normally: an error, a timeout's cancel, a shutdown.
+        try:
+            if exc is not None:
+                self.invocation.lease.mark(exc)
+                if isinstance(exc, Exception) and not isinstance(exc, ServiceFailed):
+                    raise self.invoker._failed(self.deployed, self.invocation, exc) from exc
+        finally:
+            if self.calls is not None:
+                self.calls.finish(self.started, exc is not None)
+            self.invocation.lease.release()
