@@ -358,3 +358,28 @@ def test_a_done_file_still_in_place_is_moved_and_not_delivered_again(
     time.sleep(0.5)
     assert recorded.rows() == []
     assert repository.counts() == {"done": 1}
+
+
+class BrokenBatches(LocalSource):
+    """A folder whose group reads always fail, as a connection broken twice would."""
+
+    def read_many(self, paths: list[str]) -> list[bytes | Exception]:
+        raise ConnectionError("the link went down twice")
+
+
+def test_a_failing_group_read_leaves_each_file_to_be_read_at_its_turn(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    from portway.pickup.engine import PickupChannel
+    from portway.pickup.settings import FileChannelSettings
+
+    for index in range(3):
+        (inbox / f"f{index}.txt").write_text(f"file {index}")
+    settings = FileChannelSettings(service="pickup.record", folder=str(inbox), read_lock="none", **FAST)
+    channel = PickupChannel("in", settings, runtime, BrokenBatches(), lease_name="file:in").start()
+    try:
+        recorded.wait(3)
+        assert sorted(recorded.names()) == ["f0.txt", "f1.txt", "f2.txt"]
+        wait_for(lambda: len(list((inbox / ".done").iterdir())) == 3, what="all moved")
+    finally:
+        channel.stop(5)
