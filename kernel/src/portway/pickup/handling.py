@@ -46,8 +46,11 @@ class Work:
 class Finished:
     """A file whose service succeeded and that was moved, deleted or kept: to be marked done."""
 
-    key: str
     work: Work
+
+    @property
+    def key(self) -> str:
+        return self.work.key
 
 
 class NoService(Exception):
@@ -84,7 +87,7 @@ class Handler:
         """Run ``work``; when its service succeeded, move, delete or keep it and return it to mark done."""
         if work.action == "finish":  # done before, not moved: move it, and it is done again
             self._after_success(work, work.entry.path)
-            return Finished(work.key, work)
+            return Finished(work)
         if work.action == "fail":
             self._after_failure(work, work.entry.path)
             return None
@@ -121,7 +124,7 @@ class Handler:
         # Moved (or deleted, kept) at once, its done mark follows in a group commit: a crash in
         # between leaves it moved away with a 'taken' row, never delivered again.
         self._after_success(work, path)
-        return Finished(work.key, work)
+        return Finished(work)
 
     def _dispatch(self, delivery: Delivery) -> None:
         try:
