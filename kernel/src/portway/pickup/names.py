@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import functools
 import posixpath
 import re
 from datetime import datetime
@@ -52,16 +51,12 @@ def is_candidate(relpath: str, include: list[str], exclude: list[str]) -> bool:
     A glob with a ``/`` is matched against the path below the folder, one
     without against the file's name.
     """
-    return _globs(tuple(include), tuple(exclude)).takes(relpath)
-
-
-@functools.lru_cache(maxsize=256)
-def _globs(include: tuple[str, ...], exclude: tuple[str, ...]) -> Globs:
-    return Globs(include, exclude)
+    return Globs(tuple(include), tuple(exclude)).takes(relpath)
 
 
 class Globs:
-    """Include and exclude globs, compiled once (a poll checks every name of its folder against them)."""
+    """Include and exclude globs, compiled once: a channel's settings keep theirs, as each poll
+    checks every name of its folder against them."""
 
     def __init__(self, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
         self.everything = "*" in include  # the default: no regex to run
@@ -98,7 +93,7 @@ class Globs:
         else:
             name = relpath
         included = self.everything or self._match(self.include, relpath, name)
-        return included and not (self.exclude != (None, None) and self._match(self.exclude, relpath, name))
+        return included and not self._match(self.exclude, relpath, name)
 
 
 def sample_name(include: list[str]) -> str:
