@@ -7,7 +7,8 @@ one transaction. A crash before that commit leaves a moved file with a
 ``taken`` row (it is not in the folder any more: never delivered again) or,
 with ``keep``, a kept file that the next start delivers again, as a crash
 during its service would. Until its mark is committed a file stays in
-flight, so no poll looks at it meanwhile."""
+flight, so no poll looks at it meanwhile.
+"""
 
 from __future__ import annotations
 
