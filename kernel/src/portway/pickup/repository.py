@@ -13,6 +13,8 @@ engine saw, so two servers racing for a row cannot both win.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from portway.database import Database, DatabaseUnavailable, Tx
 from portway.declarations import PickupRecord
@@ -46,25 +48,19 @@ class PickupRepository:
                 "SELECT state, attempts, owner, updated_at FROM pickup_files WHERE channel = ? AND key = ?",
                 (self.channel, key),
             )
-        if row is None:
-            return None
-        return PickupRecord(row["state"], int(row["attempts"]), row["owner"], float(row["updated_at"]))
+        return None if row is None else _record(row)
 
     def look_many(self, keys: list[str]) -> dict[str, PickupRecord]:
         """The rows of ``keys`` that exist, in one query per 500 keys."""
         found: dict[str, PickupRecord] = {}
         with self.db.transaction() as tx:
-            for first in range(0, len(keys), 500):
-                chunk = keys[first : first + 500]
+            for chunk in _chunks(keys, 500):
                 rows = tx.all(
                     "SELECT key, state, attempts, owner, updated_at FROM pickup_files "
-                    f"WHERE channel = ? AND key IN ({', '.join('?' * len(chunk))})",
+                    f"WHERE channel = ? AND key IN ({_marks(chunk)})",
                     (self.channel, *chunk),
                 )
-                for row in rows:
-                    found[row["key"]] = PickupRecord(
-                        row["state"], int(row["attempts"]), row["owner"], float(row["updated_at"])
-                    )
+                found.update((row["key"], _record(row)) for row in rows)
         return found
 
     def take(self, key: str, seen: PickupRecord | None) -> bool:
@@ -94,8 +90,7 @@ class PickupRepository:
             return won
         now = time.time()
         with self.db.transaction(write=True) as tx:
-            for first in range(0, len(keys), 200):
-                chunk = keys[first : first + 200]
+            for chunk in _chunks(keys, 200):  # 4 values a row
                 inserted = tx.execute(
                     "INSERT INTO pickup_files (channel, key, state, attempts, owner, updated_at) VALUES "
                     + ", ".join(["(?, ?, 'taken', 0, ?, ?)"] * len(chunk))
@@ -109,7 +104,7 @@ class PickupRepository:
                 # so too, but costs every insert a fetched row).
                 rows = tx.all(
                     "SELECT key FROM pickup_files WHERE channel = ? AND owner = ? AND updated_at = ? "
-                    f"AND state = 'taken' AND key IN ({', '.join('?' * len(chunk))})",
+                    f"AND state = 'taken' AND key IN ({_marks(chunk)})",
                     (self.channel, self.owner, now, *chunk),
                 )
                 won.update(row["key"] for row in rows)
@@ -163,11 +158,10 @@ class PickupRepository:
         """Mark ``keys`` done in one transaction (a group commit), one statement per 500 keys."""
         now = time.time()
         with self.db.transaction(write=True) as tx:
-            for first in range(0, len(keys), 500):
-                chunk = keys[first : first + 500]
+            for chunk in _chunks(keys, 500):
                 tx.execute(
                     "UPDATE pickup_files SET state = 'done', owner = ?, updated_at = ?, error = NULL "
-                    f"WHERE channel = ? AND key IN ({', '.join('?' * len(chunk))})",
+                    f"WHERE channel = ? AND key IN ({_marks(chunk)})",
                     (self.owner, now, self.channel, *chunk),
                 )
 
@@ -218,3 +212,17 @@ class PickupRepository:
                 "error = ? WHERE channel = ? AND key = ?",
                 (state, more, self.owner, time.time(), error or None, self.channel, key),
             )
+
+
+def _chunks(keys: list[str], size: int) -> Iterator[list[str]]:
+    """``keys`` in lists of ``size``: one statement each, under both engines' parameter limits."""
+    for first in range(0, len(keys), size):
+        yield keys[first : first + size]
+
+
+def _marks(keys: list[str]) -> str:
+    return ", ".join("?" * len(keys))
+
+
+def _record(row: dict[str, Any]) -> PickupRecord:
+    return PickupRecord(row["state"], int(row["attempts"]), row["owner"], float(row["updated_at"]))
