@@ -153,13 +153,12 @@ class Runtime:
         if self.stats is None:
             return self.invoker.run(delivery.service, request, delivery.cid, type_name)
         counters = self.stats.channel(type_name, delivery.channel)
-        counters.add("taken")
         try:
             response = self.invoker.run(delivery.service, request, delivery.cid, type_name)
         except BaseException:
-            counters.add("failed")
+            counters.took("failed")
             raise
-        counters.add("succeeded")
+        counters.took("succeeded")  # taken and its outcome under one lock: this runs for every message
         return response
 
     def count_message(self, channel: str, outcome: str) -> None:

@@ -353,15 +353,17 @@ class PickupChannel:
 
     def _marked(self, group: list[Finished]) -> None:
         """Files whose done marks are committed: no longer in flight."""
-        for finished in group:
-            self._landed(finished.work, done=True)
+        if self.settings.keep:
+            self.known_done.update(finished.work.key for finished in group)
+        self._landed(*(finished.work for finished in group))
 
-    def _landed(self, work: Work, done: bool = False) -> None:
-        if done and self.settings.keep:
-            self.known_done.add(work.key)
+    def _landed(self, *works: Work) -> None:
+        now = time.monotonic()
         with self._landing:
-            self.finished[work.entry.path] = time.monotonic()
-        self.in_flight.discard(work.entry.path)
+            for work in works:
+                self.finished[work.entry.path] = now
+        for work in works:
+            self.in_flight.discard(work.entry.path)
 
     def _folder_failed(self, exc: BaseException) -> None:
         message = describe(exc)

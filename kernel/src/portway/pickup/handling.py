@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import posixpath
 import time
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -30,9 +29,11 @@ log = structlog.get_logger("portway.pickup")
 SETTLE_MAX_S = 3600.0  # rename lock: longest wait for a renamed file's writer to finish
 
 
-@dataclass(frozen=True)
-class Work:
-    """A claimed file and what to do with it: 'run' the service, 'finish' a done file, 'fail' it."""
+class Work(NamedTuple):
+    """A claimed file and what to do with it: 'run' the service, 'finish' a done file, 'fail' it.
+
+    Named tuples here, as :class:`~portway.pickup.source.Entry`: one of each per file.
+    """
 
     entry: Entry
     relpath: str
@@ -42,8 +43,7 @@ class Work:
     marker: str | None  # its done file (done_file read lock)
 
 
-@dataclass(frozen=True)
-class Finished:
+class Finished(NamedTuple):
     """A file whose service succeeded and that was moved, deleted or kept: to be marked done."""
 
     work: Work
@@ -96,7 +96,7 @@ class Handler:
             if self.settings.read_lock == "rename":
                 path = work.entry.path + TAKING_SUFFIX
                 self.source.rename(work.entry.path, path)
-                work = replace(work, entry=self._settle(work.entry, path))
+                work = work._replace(entry=self._settle(work.entry, path))
             self._deliver(work, path)
         except (Changed, FileNotFoundError, NotFound) as exc:
             # Not the service's failure: the file is gone or still growing; a later poll sees it anew.
@@ -143,22 +143,18 @@ class Handler:
             "folder": self.settings.folder,
             "connection": self.source.connection,
         }
-
-        def delivery(payload: Any) -> Delivery:
-            return Delivery(service=self.settings.service, payload=payload, channel=self.channel, meta=meta)
-
         if entry.size > self.settings.stream_above_bytes:
             with self.source.local_copy(path) as local:
                 if local.stat().st_size != entry.size:
                     raise Changed(
                         f"{printable(entry.name)} is {local.stat().st_size} bytes, listed {entry.size}"
                     )
-                self._dispatch(delivery(local))
+                self._dispatch(Delivery(self.settings.service, local, self.channel, meta=meta))
             return
         content = work.content if work.content is not None else self.source.read(path)
         if len(content) != entry.size:
             raise Changed(f"{printable(entry.name)} is {len(content)} bytes, listed {entry.size}")
-        self._dispatch(delivery(content))
+        self._dispatch(Delivery(self.settings.service, content, self.channel, meta=meta))
 
     def _settle(self, entry: Entry, taking: str) -> Entry:
         """Wait until no writer still appends to the renamed file; the entry as it is then."""
@@ -171,7 +167,7 @@ class Handler:
             if now is None:
                 raise NotFound(taking, "gone while being taken")
             if (now.size, now.mtime) == last:
-                return replace(entry, size=now.size, mtime=now.mtime)
+                return entry._replace(size=now.size, mtime=now.mtime)
             last = (now.size, now.mtime)
         raise Changed(f"{printable(entry.name)} kept changing for {SETTLE_MAX_S:g} s")
 
@@ -256,7 +252,8 @@ class Handler:
     def _target(self, path: str, name: str, pattern: str | None = None) -> str:
         """Where ``path`` moves to (``move_to`` unless ``pattern``), its folder made once."""
         pattern = pattern or self.settings.move_to
-        base = posixpath.dirname(path) if "/" in path else ""
+        cut = path.rfind("/")  # posixpath.dirname, without its call: this runs for every file
+        base = "" if cut < 0 else (path[:cut].rstrip("/") or "/")
         fixed = self._fixed.get((base, pattern))
         if fixed is not None:  # the usual ".done/{name}": the same folder for every file
             return self.source.join(fixed, name)
@@ -272,7 +269,6 @@ class Handler:
 
     def _move(self, path: str, name: str, pattern: str) -> None:
         target = self._target(path, name, pattern)
-        folder = posixpath.dirname(target)
         try:
             self.source.rename(path, target)
         except (FileExistsError, AlreadyExists):  # a file of that name was moved there before
@@ -280,6 +276,7 @@ class Handler:
         except (FileNotFoundError, NotFound):
             if self.source.stat(path) is None:
                 raise
+            folder = posixpath.dirname(target)
             self._made.discard(folder)  # the target folder was removed meanwhile: make it again
             self._fixed.clear()
             self.source.make_folders(folder)

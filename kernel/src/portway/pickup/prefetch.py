@@ -9,8 +9,6 @@ comes, so its error is reported the usual way.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from portway.pickup.handling import Work
 from portway.pickup.settings import PickupSettings
 from portway.pickup.source import Source
@@ -43,5 +41,5 @@ def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> l
     for index, content in zip(wanted, contents, strict=True):
         # Only a whole file: a short answer (or a changed file) is read again at its turn.
         if isinstance(content, bytes) and len(content) == works[index].entry.size:
-            ahead[index] = replace(works[index], content=content)
+            ahead[index] = works[index]._replace(content=content)
     return ahead

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from portway.pickup.names import TAKING_SUFFIX, printable
 from portway.pickup.settings import PickupSettings
 from portway.pickup.source import Entry, Source
 
 
-@dataclass(frozen=True)
-class Found:
-    """A file a poll may take: its entry, its path below the folder, the folder's other names."""
+class Found(NamedTuple):
+    """A file a poll may take: its entry, its path below the folder, the folder's other names.
+
+    A named tuple, as :class:`~portway.pickup.source.Entry`: one per listed file on every poll.
+    """
 
     entry: Entry
     relpath: str
