@@ -11,20 +11,21 @@ from portway.pickup.source import Entry, LocalSource
 
 
 class BatchingSource(LocalSource):
-    """A local folder that also reads groups, and records each group it was asked for."""
+    """A local folder that records each group it was asked to read."""
 
     def __init__(self) -> None:
         self.groups: list[list[str]] = []
 
     def read_many(self, paths: list[str]) -> list[bytes | Exception]:
         self.groups.append(list(paths))
-        results: list[bytes | Exception] = []
-        for path in paths:
-            try:
-                results.append(self.read(path))
-            except OSError as exc:
-                results.append(exc)
-        return results
+        return super().read_many(paths)
+
+
+class OneByOne:
+    """A source that reads one file at a time: it offers no ``read_many``."""
+
+    def read(self, path: str) -> bytes:
+        return Path(path).read_bytes()
 
 
 def works(folder: Path, sizes: dict[str, int], action: str = "run") -> list[Work]:
@@ -56,6 +57,6 @@ def test_nothing_is_read_ahead_for_the_rename_lock_a_source_without_batches_or_f
     renaming = FileChannelSettings(service="s", folder=str(tmp_path), read_lock="rename")
     assert prefetched(source, group, renaming) == group
     plain = FileChannelSettings(service="s", folder=str(tmp_path))
-    assert prefetched(LocalSource(), group, plain) == group
+    assert prefetched(OneByOne(), group, plain) == group  # type: ignore[arg-type]
     assert prefetched(source, works(tmp_path, {"c": 1, "d": 1}, action="finish"), plain)[0].content is None
     assert source.groups == []

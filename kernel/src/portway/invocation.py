@@ -75,12 +75,32 @@ def _run_coroutine(coroutine: Coroutine[Any, Any, Response]) -> Response:
 class Invocation:
     """The context of one call, behind ``self.invoke`` and ``self.out``."""
 
-    __slots__ = ("cid", "invoker", "lease")
+    __slots__ = ("_lease", "cid", "invoker")
 
     def __init__(self, invoker: Invoker, cid: str) -> None:
         self.invoker = invoker
         self.cid = cid
-        self.lease = Lease(invoker.connections)
+        self._lease: Lease | None = None  # made when the service first asks for a connection
+
+    @property
+    def lease(self) -> Lease:
+        """The clients this call borrowed."""
+        if self._lease is None:
+            self._lease = Lease(self.invoker.connections)
+        return self._lease
+
+    def outgoing(self) -> Outgoing:
+        return Outgoing(self.lease)
+
+    def failed(self, exc: BaseException) -> None:
+        """The call raised ``exc``: clients it broke are not given back for reuse."""
+        if self._lease is not None:
+            self._lease.mark(exc)
+
+    def release(self) -> None:
+        """Give every borrowed client back to its pool."""
+        if self._lease is not None:
+            self._lease.release()
 
     def invoke_nested(self, name: str, payload: Any) -> Any:
         return self.invoker.run(name, Request(payload, channel="invoke"), cid=self.cid).payload
@@ -197,7 +217,6 @@ class Invoker:
         instance.response = Response()
         instance.cid = invocation.cid
         instance._service = deployed.name
-        instance.out = Outgoing(invocation.lease)
         instance._invocation = invocation
         return instance, invocation
 
@@ -233,10 +252,10 @@ class _Outcome:
         # Failed unless the body ended normally: an error, a timeout's cancel, a shutdown.
         try:
             if exc is not None:
-                self.invocation.lease.mark(exc)
+                self.invocation.failed(exc)
                 if isinstance(exc, Exception) and not isinstance(exc, ServiceFailed):
                     raise self.invoker._failed(self.deployed, self.invocation, exc) from exc
         finally:
             if self.calls is not None:
                 self.calls.finish(self.started, exc is not None)
-            self.invocation.lease.release()
+            self.invocation.release()

@@ -26,6 +26,8 @@ class NestedCalls(Protocol):
 
     async def ainvoke_nested(self, name: str, payload: Any) -> Any: ...
 
+    def outgoing(self) -> Outgoing: ...
+
 
 @dataclass
 class Request:
@@ -81,10 +83,24 @@ class Service:
     request: Request
     response: Response
     cid: str
-    out: Outgoing
     _invocation: NestedCalls
     _service: str = ""  # the name it was invoked under, for its logger
     _logger: FilteringBoundLogger | None = None
+    _out: Outgoing | None = None
+
+    @property
+    def out(self) -> Outgoing:
+        """``self.out.<type>[name]``: this call's outgoing connections; made on first use.
+
+        Many calls use none: made on every call it cost a few per cent of a short one.
+        """
+        if self._out is None:
+            self._out = self._invocation.outgoing()
+        return self._out
+
+    @out.setter
+    def out(self, value: Outgoing) -> None:
+        self._out = value
 
     @property
     def logger(self) -> FilteringBoundLogger:

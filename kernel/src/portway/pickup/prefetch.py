@@ -20,7 +20,7 @@ def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> l
     """``works`` with the content of those that will run read ahead in one batch."""
     batch = getattr(source, "read_many", None)
     if batch is None or settings.read_lock == "rename":
-        return works  # one file at a time costs a local folder nothing more
+        return works
     wanted: list[int] = []
     budget = BUDGET_BYTES
     for index, work in enumerate(works):
