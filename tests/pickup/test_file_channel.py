@@ -383,3 +383,20 @@ def test_a_failing_group_read_leaves_each_file_to_be_read_at_its_turn(
         wait_for(lambda: len(list((inbox / ".done").iterdir())) == 3, what="all moved")
     finally:
         channel.stop(5)
+
+
+def test_done_marks_of_a_slow_group_are_committed_as_it_goes(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    recorded.slow(0.4)
+    for index in range(6):
+        (inbox / f"s{index}.txt").write_text("SLOW")
+    open_channel(runtime, "in", inbox, read_lock="none", sort_by="name")
+    repository = runtime.idempotent_repository("in")
+    # Not only once the whole group of six is through (2.4 s): within about half a second.
+    wait_for(
+        lambda: repository.counts().get("done", 0) >= 2 and len(recorded.names()) < 6,
+        what="done marks while the group still runs",
+    )
+    recorded.wait(6)
+    wait_for(lambda: repository.counts() == {"done": 6}, what="all six done")

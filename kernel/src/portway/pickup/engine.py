@@ -37,6 +37,9 @@ OWNER_RECHECK_S = 2.0  # a file another live server holds: look again this often
 # Files claimed (and marked done) per store transaction: fewer commits, and no file claimed
 # long before its turn.
 CLAIM_BATCH = 64
+# A group's done marks wait at most this long for its commit: a slow service's files do not stay
+# "in flight" (and uncounted in status) until the whole group is through.
+MARKS_WAIT_S = 0.5
 
 
 class PickupChannel:
@@ -282,6 +285,7 @@ class PickupChannel:
         """
         marks: list[Finished] = []
         started = 0
+        since = 0.0
         for work in works:
             if not self._go_on():
                 break
@@ -293,7 +297,12 @@ class PickupChannel:
             elif self.settings.keep:
                 self.finisher.put(finished)
             else:
+                if not marks:
+                    since = time.monotonic()
                 marks.append(finished)
+                if time.monotonic() - since >= MARKS_WAIT_S:
+                    self.finisher.commit(marks, self._stopping.is_set)
+                    marks = []
         if marks:
             self.finisher.commit(marks, self._stopping.is_set)
         return started
