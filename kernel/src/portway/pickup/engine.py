@@ -160,7 +160,8 @@ class PickupChannel:
             return settings.poll_interval_s
         self._folder_ok()
         self.report.add("seen", len(listed))
-        self.stable.keep_only({f.entry.path for f in listed})
+        if self.stable.waiting:
+            self.stable.keep_only({f.entry.path for f in listed})
         self._next_retry = None
         ready = [f for f in listed if self._ready(f)]
         ready.sort(key=(lambda f: f.relpath) if settings.sort_by == "name" else (lambda f: f.entry.mtime))
