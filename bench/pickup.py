@@ -288,7 +288,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--samples", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sftp-files", type=int, default=300)
     args = parser.parse_args()
     import logging
@@ -314,10 +314,12 @@ def main() -> None:
         channel = statistics.median(r[concurrent] for r in rounds)
         ratio = statistics.median(r[concurrent] / r["loop"] for r in rounds)
         ratio_invoke = statistics.median(r[concurrent] / r["loop_invoke"] for r in rounds)
+        # Noise only ever slows a run down: the best of each is the other honest reading.
+        best = max(r[concurrent] for r in rounds) / max(r["loop"] for r in rounds)
         print(
             f"(a) file channel, max_concurrent={concurrent}: {channel:8.0f} files/s | bare loop {loop:8.0f} "
-            f"files/s -> {ratio:.2f}x (goal >= 0.5x) | loop + invoke {loop_invoke:8.0f} files/s "
-            f"-> {ratio_invoke:.2f}x"
+            f"files/s -> {ratio:.2f}x (goal >= 0.5x; best vs best {best:.2f}x) | loop + invoke "
+            f"{loop_invoke:8.0f} files/s -> {ratio_invoke:.2f}x"
         )
     for lock in ("none", "done_file"):
         with tempfile.TemporaryDirectory() as folder:

@@ -77,7 +77,7 @@ class Ring:
 class ServiceCalls:
     """Counters of one service called through one channel type; thread-safe."""
 
-    __slots__ = ("_lock", "buckets", "count", "errors", "in_flight", "rings", "total_s")
+    __slots__ = ("_lock", "_ring_list", "buckets", "count", "errors", "in_flight", "rings", "total_s")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -87,6 +87,7 @@ class ServiceCalls:
         self.total_s = 0.0
         self.buckets = [0] * (len(FINE) + 1)
         self.rings = {name: Ring(width, slots) for name, (width, slots) in WINDOWS.items()}
+        self._ring_list = tuple(self.rings.values())
 
     def start(self) -> float:
         """A call begins; returns its start time for :meth:`finish`."""
@@ -106,7 +107,7 @@ class ServiceCalls:
             self.buckets[bucket] += 1
             if failed:
                 self.errors += 1
-            for ring in self.rings.values():
+            for ring in self._ring_list:
                 ring.add(now, bucket, failed)
 
     def snapshot(self) -> tuple[int, int, int, float, list[int]]:

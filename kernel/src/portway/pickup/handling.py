@@ -81,7 +81,7 @@ class Handler:
         self.status = status
         self.service_missing = False  # reported once until a delivery works again
         self._made: set[str] = set()  # target folders made already (a deleted one: the rename fails once)
-        self._fixed: dict[tuple[str, str], str] = {}  # (folder, pattern) -> its target folder, made
+        self._fixed: dict[tuple[str, str], str] = {}  # (folder, pattern) -> its target folder + "/", made
 
     def handle(self, work: Work) -> Finished | None:
         """Run ``work``; when its service succeeded, move, delete or keep it and return it to mark done."""
@@ -256,15 +256,20 @@ class Handler:
         base = "" if cut < 0 else (path[:cut].rstrip("/") or "/")
         fixed = self._fixed.get((base, pattern))
         if fixed is not None:  # the usual ".done/{name}": the same folder for every file
-            return self.source.join(fixed, name)
+            return fixed + name
         target = self.source.join(base, render(pattern, name, datetime.now()))
         folder = posixpath.dirname(target)
         if folder not in self._made:
             self.source.make_folders(folder)
             self._made.add(folder)
         head = pattern[: -len("/{name}")]
-        if pattern.endswith("/{name}") and "{" not in head and "}" not in head:
-            self._fixed[(base, pattern)] = folder
+        if (
+            pattern.endswith("/{name}")
+            and "{" not in head
+            and "}" not in head
+            and target.endswith("/" + name)
+        ):
+            self._fixed[(base, pattern)] = target[: len(target) - len(name)]  # the folder and its "/"
         return target
 
     def _move(self, path: str, name: str, pattern: str) -> None:

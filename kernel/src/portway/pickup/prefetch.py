@@ -41,5 +41,6 @@ def prefetched(source: Source, works: list[Work], settings: PickupSettings) -> l
     for index, content in zip(wanted, contents, strict=True):
         # Only a whole file: a short answer (or a changed file) is read again at its turn.
         if isinstance(content, bytes) and len(content) == works[index].entry.size:
-            ahead[index] = works[index]._replace(content=content)
+            work = works[index]  # built anew, not _replace()d: that costs four times as much
+            ahead[index] = Work(work.entry, work.relpath, work.key, work.action, content, work.marker)
     return ahead
