@@ -192,6 +192,29 @@ def test_odd_names_are_delivered(runtime: Any, inbox: Path, recorded: Recorded) 
     assert sorted(recorded.names()) == ["caf\udce9.txt", "line\nbreak.txt"]
 
 
+def test_a_fifo_in_the_folder_is_left_alone_and_hangs_nothing(
+    runtime: Any, inbox: Path, recorded: Recorded
+) -> None:
+    os.mkfifo(inbox / "a-pipe.txt")  # opening it for reading would block until a writer comes
+    (inbox / "b-file.txt").write_text("after the pipe")
+    open_channel(runtime, "in", inbox, read_lock="none", sort_by="name")
+    recorded.wait(1)
+    time.sleep(0.5)
+    assert recorded.names() == ["b-file.txt"]
+    assert sorted(os.listdir(inbox)) == [".done", "a-pipe.txt"]
+
+
+@pytest.mark.parametrize("size", [0, 4096, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024])
+def test_a_local_read_returns_the_whole_file(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.bin"
+    body = os.urandom(size)
+    path.write_bytes(body)
+    assert LocalSource().read(str(path)) == body
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert LocalSource().read(str(fifo)) == b""  # no writer: nothing to read, and no hang
+
+
 def test_a_missing_folder_is_reported_and_retried(runtime: Any, tmp_path: Path, recorded: Recorded) -> None:
     folder = tmp_path / "later"
     open_channel(runtime, "in", folder)

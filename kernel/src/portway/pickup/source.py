@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -71,6 +72,9 @@ class Source(Protocol):
         ...
 
 
+FIRST_READ = 64 * 1024  # bytes a local read asks for first: most files are smaller, and then it is all
+
+
 class LocalSource:
     """A folder on this machine."""
 
@@ -88,10 +92,11 @@ class LocalSource:
             for item in entries:
                 try:
                     info = item.stat()
-                    is_dir = item.is_dir()
                 except FileNotFoundError:  # gone between the listing and the stat
                     continue
-                found.append(Entry(item.name, item.path, info.st_size, info.st_mtime_ns / 1e9, is_dir))
+                is_dir = stat.S_ISDIR(info.st_mode)
+                if is_dir or stat.S_ISREG(info.st_mode):  # not a FIFO, socket or device: opening blocks
+                    found.append(Entry(item.name, item.path, info.st_size, info.st_mtime_ns / 1e9, is_dir))
         return found
 
     def stat(self, path: str) -> Entry | None:
@@ -102,15 +107,15 @@ class LocalSource:
         return Entry(os.path.basename(path), path, info.st_size, info.st_mtime_ns / 1e9, os.path.isdir(path))
 
     def read(self, path: str) -> bytes:
-        # os.read of the whole size at once: no buffered reader to build, for what is often a few KiB.
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # os.read, not a buffered reader to build, for what is often a few KiB. Non-blocking: a
+        # FIFO put in place of the file since the listing reads as empty, it does not hang the poll.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         try:
-            size = os.fstat(fd).st_size
-            data = os.read(fd, size + 1)
-            if len(data) == size:
+            data = os.read(fd, FIRST_READ)
+            if len(data) < FIRST_READ:  # a short read of a regular file is its end: no fstat needed
                 return data
-            parts = [data]  # grown (or shrunk) since the stat: read what is there now
-            while chunk := os.read(fd, 1 << 20):
+            parts = [data, os.read(fd, max(1, os.fstat(fd).st_size + 1 - FIRST_READ))]
+            while chunk := os.read(fd, 1 << 20):  # grown since the stat: read what is there now
                 parts.append(chunk)
             return b"".join(parts)
         finally:
