@@ -21,7 +21,7 @@ import structlog
 from portway.declarations import ChannelHost, PickupRecord
 from portway.errors import describe
 from portway.pickup.finishing import Finisher
-from portway.pickup.handling import Finished, Handler, Work
+from portway.pickup.handling import Handler, Work
 from portway.pickup.names import TAKING_SUFFIX, printable, render
 from portway.pickup.prefetch import prefetched
 from portway.pickup.readlock import StableFiles
@@ -284,7 +284,7 @@ class PickupChannel:
         crash before it leaves the file moved away, never delivered again. A
         kept file stays in place: its mark goes to the finisher at once.
         """
-        marks: list[Finished] = []
+        marks: list[Work] = []
         started = 0
         since = 0.0
         for work in works:
@@ -308,7 +308,7 @@ class PickupChannel:
             self.finisher.commit(marks, self._stopping.is_set)
         return started
 
-    def _handle(self, work: Work) -> Finished | None:
+    def _handle(self, work: Work) -> Work | None:
         try:
             return self.handler.handle(work)
         except Exception as exc:  # the handler reports its own failures; this is a last guard
@@ -361,11 +361,11 @@ class PickupChannel:
             else:
                 self.finisher.put(finished)
 
-    def _marked(self, group: list[Finished]) -> None:
+    def _marked(self, group: list[Work]) -> None:
         """Files whose done marks are committed: no longer in flight."""
         if self.settings.keep:
-            self.known_done.update(finished.work.key for finished in group)
-        self._landed(*(finished.work for finished in group))
+            self.known_done.update(work.key for work in group)
+        self._landed(*group)
 
     def _landed(self, *works: Work) -> None:
         now = time.monotonic()

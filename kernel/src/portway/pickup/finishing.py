@@ -20,7 +20,7 @@ import structlog
 
 from portway.declarations import IdempotentRepository
 from portway.errors import describe
-from portway.pickup.handling import Finished
+from portway.pickup.handling import Work
 
 log = structlog.get_logger("portway.pickup")
 
@@ -37,18 +37,19 @@ class Finisher:
         channel: str,
         repository: IdempotentRepository,
         on_done: Callable[[int], None],
-        finish: Callable[[list[Finished]], None],
+        finish: Callable[[list[Work]], None],
     ) -> None:
         self.channel = channel
         self.repository = repository
         self.on_done = on_done
         self.finish = finish  # told which files' marks are committed
-        self._queue: queue.Queue[Finished | None] = queue.Queue()
+        self._queue: queue.Queue[Work | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=f"pickup-done-{channel}", daemon=True)
         self._thread.start()
 
-    def put(self, finished: Finished) -> None:
-        self._queue.put(finished)
+    def put(self, work: Work) -> None:
+        """Mark ``work`` (its service succeeded, the file was moved, deleted or kept) done soon."""
+        self._queue.put(work)
 
     def close(self, timeout_s: float) -> None:
         """Commit and finish what was handed over, then stop."""
@@ -59,7 +60,7 @@ class Finisher:
         closing = False
         while not closing:
             first = self._queue.get()
-            group: list[Finished] = []
+            group: list[Work] = []
             if first is None:
                 closing = True
             else:
@@ -82,7 +83,7 @@ class Finisher:
             if group:
                 self.commit(group)
 
-    def commit(self, group: list[Finished], giving_up: Callable[[], bool] = lambda: False) -> None:
+    def commit(self, group: list[Work], giving_up: Callable[[], bool] = lambda: False) -> None:
         """Mark ``group`` done in one transaction, retried while the store is away until ``giving_up``.
 
         Given up (the channel stops), moved files keep a ``taken`` row and are
@@ -90,7 +91,7 @@ class Finisher:
         """
         while True:
             try:
-                self.repository.done_many([f.key for f in group])
+                self.repository.done_many([work.key for work in group])
                 self.on_done(len(group))
                 break
             except Exception as exc:  # the store is away: the files stay in flight, committed when it is back

@@ -43,16 +43,6 @@ class Work(NamedTuple):
     marker: str | None  # its done file (done_file read lock)
 
 
-class Finished(NamedTuple):
-    """A file whose service succeeded and that was moved, deleted or kept: to be marked done."""
-
-    work: Work
-
-    @property
-    def key(self) -> str:
-        return self.work.key
-
-
 class NoService(Exception):
     """The channel's service is not deployed (nothing ran)."""
 
@@ -83,11 +73,11 @@ class Handler:
         self._made: set[str] = set()  # target folders made already (a deleted one: the rename fails once)
         self._fixed: dict[tuple[str, str], str] = {}  # (folder, pattern) -> its target folder + "/", made
 
-    def handle(self, work: Work) -> Finished | None:
-        """Run ``work``; when its service succeeded, move, delete or keep it and return it to mark done."""
+    def handle(self, work: Work) -> Work | None:
+        """Run ``work``; when its service succeeded, move, delete or keep it and return it, to mark done."""
         if work.action == "finish":  # done before, not moved: move it, and it is done again
             self._after_success(work, work.entry.path)
-            return Finished(work)
+            return work
         if work.action == "fail":
             self._after_failure(work, work.entry.path)
             return None
@@ -124,7 +114,7 @@ class Handler:
         # Moved (or deleted, kept) at once, its done mark follows in a group commit: a crash in
         # between leaves it moved away with a 'taken' row, never delivered again.
         self._after_success(work, path)
-        return Finished(work)
+        return work
 
     def _dispatch(self, delivery: Delivery) -> None:
         try:
