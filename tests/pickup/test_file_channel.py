@@ -204,6 +204,27 @@ def test_a_fifo_in_the_folder_is_left_alone_and_hangs_nothing(
     assert sorted(os.listdir(inbox)) == [".done", "a-pipe.txt"]
 
 
+def test_symlinks_are_left_alone_files_and_folders(
+    runtime: Any, inbox: Path, tmp_path: Path, recorded: Recorded
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not for the service")
+    (inbox / "a-link.txt").symlink_to(outside / "secret.txt")
+    (inbox / "b-folder").symlink_to(outside, target_is_directory=True)
+    (inbox / "c-loop").symlink_to(inbox, target_is_directory=True)
+    (inbox / "d-file.txt").write_text("a plain file")
+    open_channel(runtime, "in", inbox, read_lock="none", recursive=True, sort_by="name")
+    recorded.wait(1)
+    time.sleep(0.5)
+    assert recorded.names() == ["d-file.txt"]
+    assert (outside / "secret.txt").read_text() == "not for the service"
+    assert sorted(os.listdir(inbox)) == [".done", "a-link.txt", "b-folder", "c-loop"]
+    assert LocalSource().stat(str(inbox / "a-link.txt")) is not None
+    with pytest.raises(OSError):  # swapped in after the listing: refused, not followed
+        LocalSource().read(str(inbox / "a-link.txt"))
+
+
 @pytest.mark.parametrize("size", [0, 4096, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024])
 def test_a_local_read_returns_the_whole_file(tmp_path: Path, size: int) -> None:
     path = tmp_path / "f.bin"

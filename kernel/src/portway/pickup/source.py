@@ -91,11 +91,14 @@ class LocalSource:
         with os.scandir(folder) as entries:
             for item in entries:
                 try:
-                    info = item.stat()
+                    info = item.stat(follow_symlinks=False)
                 except FileNotFoundError:  # gone between the listing and the stat
                     continue
+                # Regular files and folders only. Not a symlink: it may point anywhere this server
+                # can read (outside file_roots, or back up the tree), nor a FIFO, socket or device,
+                # which could block the read.
                 is_dir = stat.S_ISDIR(info.st_mode)
-                if is_dir or stat.S_ISREG(info.st_mode):  # not a FIFO, socket or device: opening blocks
+                if is_dir or stat.S_ISREG(info.st_mode):
                     found.append(Entry(item.name, item.path, info.st_size, info.st_mtime_ns / 1e9, is_dir))
         return found
 
@@ -107,9 +110,10 @@ class LocalSource:
         return Entry(os.path.basename(path), path, info.st_size, info.st_mtime_ns / 1e9, os.path.isdir(path))
 
     def read(self, path: str) -> bytes:
-        # os.read, not a buffered reader to build, for what is often a few KiB. Non-blocking: a
-        # FIFO put in place of the file since the listing reads as empty, it does not hang the poll.
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        # os.read, not a buffered reader to build, for what is often a few KiB. Put in place of
+        # the file since the listing, a FIFO reads as empty (non-blocking: the poll does not
+        # hang) and a symlink is refused (O_NOFOLLOW).
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW)
         try:
             data = os.read(fd, FIRST_READ)
             if len(data) < FIRST_READ:  # a short read of a regular file is its end: no fstat needed
