@@ -188,14 +188,9 @@ def sftp_runtime(root: Path, folder: Path, port: int) -> Any:
     runtime.boot(watch=False)
     (allowed.pickup_dirs[0] / "hand_loop.py").write_text(HAND_LOOP)
     runtime.deployer.deploy(allowed.pickup_dirs[0] / "hand_loop.py")
-    settings = {
-        "host": "127.0.0.1",
-        "port": port,
-        "username": "root",
-        "private_key_file": str(folder / "user_key"),
-        "known_hosts_file": str(folder / "known_hosts"),
-    }
-    create_connection(runtime, "sftp", "bench", settings)
+    from sftp import client_settings
+
+    create_connection(runtime, "sftp", "bench", client_settings(folder, port))
     return runtime
 
 
@@ -241,15 +236,14 @@ def sftp_hand(root: Path, keys: Path, port: int, count: int) -> float:
 
 
 def sftp_figures(args: argparse.Namespace) -> None:
-    import shutil
-
-    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd") or not shutil.which("ssh-keygen"):
-        print("(c) skipped: needs root and openssh-server (/usr/sbin/sshd)")
-        return
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from sftp import start_sshd
+    from sftp import can_run_sshd, start_sshd
+
+    if not can_run_sshd():
+        print("(c) skipped: needs root and openssh-server (/usr/sbin/sshd)")
+        return
 
     with tempfile.TemporaryDirectory() as keys_folder:
         keys = Path(keys_folder)

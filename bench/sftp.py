@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 CIPHER = "aes128-gcm@openssh.com"
 
@@ -37,6 +38,22 @@ def _port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def can_run_sshd() -> bool:
+    """Whether this machine can start the private sshd: root, openssh-server and ssh-keygen."""
+    return os.geteuid() == 0 and os.path.exists("/usr/sbin/sshd") and shutil.which("ssh-keygen") is not None
+
+
+def client_settings(folder: Path, port: int) -> dict[str, Any]:
+    """The sftp connection settings that log in to the sshd ``start_sshd(folder)`` started."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "root",
+        "private_key_file": str(folder / "user_key"),
+        "known_hosts_file": str(folder / "known_hosts"),
+    }
 
 
 def start_sshd(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -130,7 +147,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1000, help="number of 4 KiB files (default 1000)")
     parser.add_argument("--rounds", type=int, default=10, help="connect rounds for the median (default 10)")
     args = parser.parse_args()
-    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd"):
+    if not can_run_sshd():
         raise SystemExit("bench/sftp.py needs root and openssh-server (/usr/sbin/sshd)")
 
     from portway_sftp.client import SftpClient
@@ -143,13 +160,7 @@ def main() -> None:
         process, port = start_sshd(folder)
         try:
             peer = Peer(folder, port)
-            settings = SftpSettings(
-                host="127.0.0.1",
-                port=port,
-                username="root",
-                private_key_file=str(folder / "user_key"),
-                known_hosts_file=str(folder / "known_hosts"),
-            )
+            settings = SftpSettings(**client_settings(folder, port))
             python = sys.version.split()[0]
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"portway-sftp vs OpenSSH sftp -c {CIPHER}; files in {folder}; python {python}")

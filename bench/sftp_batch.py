@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sftp import start_sshd  # the same private sshd as bench/sftp.py
+from sftp import can_run_sshd, client_settings, start_sshd  # the same private sshd as bench/sftp.py
 
 
 def _per_file(client: Any, paths: list[str], done: str, _batch: int) -> None:
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32, help="files per read_many/rename_many (default 32)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each way for the median (default 5)")
     args = parser.parse_args()
-    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd"):
+    if not can_run_sshd():
         raise SystemExit("bench/sftp_batch.py needs root and openssh-server (/usr/sbin/sshd)")
 
     from portway_sftp.client import SftpClient
@@ -75,13 +75,7 @@ def main() -> None:
         folder = Path(tmp)
         process, port = start_sshd(folder)
         try:
-            settings = SftpSettings(
-                host="127.0.0.1",
-                port=port,
-                username="root",
-                private_key_file=str(folder / "user_key"),
-                known_hosts_file=str(folder / "known_hosts"),
-            )
+            settings = SftpSettings(**client_settings(folder, port))
             inbox, done = folder / "inbox", folder / "done"
             inbox.mkdir()
             done.mkdir()
