@@ -1,4 +1,5 @@
-"""Reading a taken group's files ahead, together: one round trip for a group on a remote folder.
+"""Reading a taken group's files ahead, together: one round trip for a group on a remote folder,
+and reads that stay in the CPU caches on a local one.
 
 Only files the service gets as bytes are read ahead (not above
 ``stream_above_bytes``, not under the ``rename`` read lock, which reads the

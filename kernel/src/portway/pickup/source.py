@@ -107,7 +107,8 @@ class LocalSource:
             info = os.stat(path)
         except FileNotFoundError:
             return None
-        return Entry(os.path.basename(path), path, info.st_size, info.st_mtime_ns / 1e9, os.path.isdir(path))
+        is_dir = stat.S_ISDIR(info.st_mode)  # from the stat at hand, not a second one
+        return Entry(os.path.basename(path), path, info.st_size, info.st_mtime_ns / 1e9, is_dir)
 
     def read(self, path: str) -> bytes:
         # os.read, not a buffered reader to build, for what is often a few KiB. Put in place of
